@@ -1,0 +1,1 @@
+"""Benchmarks (loopback only): `python -m benchmarks.run`."""

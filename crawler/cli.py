@@ -1,0 +1,283 @@
+"""The ``tdmcrawl`` command: a convenience over Scrapy's own machinery.
+
+``tdmcrawl crawl`` builds the same settings ``scrapy crawl research`` reads
+(this project's settings module, a policy profile, ``-s NAME=VALUE``) and runs
+the ``research`` spider in a ``CrawlerProcess``. ``tdmcrawl demo`` serves the
+bundled demo site on loopback and crawls it. Errors a user can fix are one
+line on stderr and a non-zero exit code, never a traceback.
+
+Exit codes: 0 the crawl completed; 1 it completed but a component logged
+errors; 2 bad arguments or the crawl could not start; 3 it was interrupted
+(SIGINT/SIGTERM: in-flight work finished, files closed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from crawler import PRODUCT_TOKEN, __version__
+
+EXIT_OK = 0
+EXIT_ERRORS = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 3
+
+PROFILE_PACKAGE = "settings.profiles"
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def _policy_module(name: str) -> Any:
+    module_name = name if "." in name else f"{PROFILE_PACKAGE}.{name.replace('-', '_')}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        known = ", ".join(available_profiles())
+        raise CliError(f"unknown policy profile {name!r} (known: {known})") from None
+    if not hasattr(module, "TDMCRAWL_POLICY"):
+        raise CliError(f"{module_name} does not define TDMCRAWL_POLICY")
+    return module
+
+
+def available_profiles() -> list[str]:
+    package = importlib.import_module(PROFILE_PACKAGE)
+    folder = Path(package.__file__).parent
+    return sorted(p.stem.replace("_", "-") for p in folder.glob("*.py") if not p.name.startswith("_"))
+
+
+def _parse_setting(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise CliError(f"-s expects NAME=VALUE, got {text!r}")
+    name, value = text.split("=", 1)
+    if not name.strip():
+        raise CliError(f"-s expects NAME=VALUE, got {text!r}")
+    return name.strip(), value
+
+
+def build_settings(
+    *,
+    out: Path,
+    policy: str = "strict",
+    contact: str | None = None,
+    overrides: Sequence[str] = (),
+    extra: dict[str, Any] | None = None,
+    settings_module: str | None = None,
+) -> Any:
+    """Project settings, then the policy profile, then ``extra`` (the CLI's own
+    options), then ``-s`` overrides: the order Scrapy users expect."""
+    from scrapy.settings import Settings
+
+    from crawler.context import user_agent
+
+    settings = Settings()
+    settings.setmodule("settings", priority="project")
+    settings.setmodule(_policy_module(policy), priority="project")
+    if settings_module:
+        try:
+            settings.setmodule(importlib.import_module(settings_module), priority="project")
+        except ModuleNotFoundError:
+            raise CliError(f"settings module {settings_module!r} not found") from None
+    token = settings.get("TDMCRAWL_PRODUCT_TOKEN") or PRODUCT_TOKEN
+    values: dict[str, Any] = {
+        "TDMCRAWL_OUTPUT_DIR": str(out),
+        "TDMCRAWL_CONTACT": contact,
+        "USER_AGENT": user_agent(contact, token),
+    }
+    values.update(extra or {})
+    for name, value in values.items():
+        if value is not None:
+            settings.set(name, value, priority="cmdline")
+    for text in overrides:
+        name, value = _parse_setting(text)
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(settings: Any, spider_kwargs: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Run the research spider; return (exit code, final stats)."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.exceptions import UsageError
+
+    from crawler.spiders.research import ResearchSpider, read_seeds
+
+    try:
+        read_seeds(spider_kwargs.get("seeds"), spider_kwargs.get("seeds_file"))  # fail fast, before any setup
+    except UsageError as exc:
+        raise CliError(str(exc)) from None
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(ResearchSpider)
+    try:
+        process.crawl(crawler, **spider_kwargs)
+        process.start()
+    except UsageError as exc:
+        raise CliError(str(exc)) from None
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    reason = stats.get("finish_reason")
+    if reason in ("shutdown", "interrupted"):
+        return EXIT_INTERRUPTED, stats
+    if reason != "finished":
+        return EXIT_ERRORS, stats
+    if stats.get("log_count/ERROR", 0):
+        return EXIT_ERRORS, stats
+    return EXIT_OK, stats
+
+
+# ------------------------------------------------------------------ commands
+def cmd_crawl(args: argparse.Namespace) -> int:
+    if not args.seeds and not args.seeds_file:
+        raise CliError("give at least one SEED_URL or --seeds-file FILE")
+    if args.seeds_file and not Path(args.seeds_file).is_file():
+        raise CliError(f"cannot read seeds file {args.seeds_file}: no such file")
+    extra: dict[str, Any] = {"LOG_LEVEL": args.log_level}
+    if args.quiet:
+        extra["TDMCRAWL_PROGRESS"] = "off"
+        extra["LOG_LEVEL"] = "WARNING" if args.log_level == "INFO" else args.log_level
+    if args.allow_private_addresses:
+        extra["TDMCRAWL_ALLOW_PRIVATE_ADDRESSES"] = True
+    if args.crawl_id:
+        extra["TDMCRAWL_CRAWL_ID"] = args.crawl_id
+    settings = build_settings(out=Path(args.out), policy=args.policy, contact=args.contact, overrides=args.set or (), extra=extra, settings_module=args.settings)
+    spider_kwargs = {
+        "seeds": list(args.seeds),
+        "seeds_file": args.seeds_file,
+        "allowed_domains": args.allowed_domains,
+        "max_pages": args.max_pages,
+        "max_depth": args.max_depth,
+    }
+    code, stats = run_crawl(settings, spider_kwargs)
+    if not args.quiet:
+        print_short_summary(Path(args.out), stats)
+    return code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crawler.demo import demo_site, demo_settings
+
+    out = Path(args.out)
+    with demo_site() as site:
+        seeds = site.seeds()
+        print(f"Serving the demo site on {', '.join(site.site.base(o) for o in site.origin_names())}", file=sys.stderr)
+        extra = {"LOG_LEVEL": args.log_level}
+        extra.update(demo_settings())
+        if args.quiet:
+            extra["TDMCRAWL_PROGRESS"] = "off"
+            extra["LOG_LEVEL"] = "WARNING" if args.log_level == "INFO" else args.log_level
+        settings = build_settings(out=out, policy=args.policy, contact="https://tdmcrawl.invalid/demo", overrides=args.set or (), extra=extra)
+        code, stats = run_crawl(settings, {"seeds": seeds})
+    print_short_summary(out, stats)
+    return code
+
+
+def print_short_summary(out: Path, stats: dict[str, Any]) -> None:
+    summary_path = out / "summary.json"
+    lines = [f"Output in {out.resolve()}"]
+    if summary_path.exists():
+        summary = json.loads(summary_path.read_text("utf-8"))
+        counts = summary.get("counts", {})
+        lines.append(
+            f"  considered {counts.get('urls_considered', 0)}, stored {counts.get('documents_stored', 0)}, "
+            f"excluded {counts.get('urls_excluded', 0)}, failed {counts.get('urls_failed', 0)}"
+        )
+        for family, count in (summary.get("exclusions", {}).get("by_family") or {}).items():
+            lines.append(f"    excluded {family}: {count}")
+        licences = summary.get("licences", {}).get("by_license") or {}
+        if licences:
+            lines.append("  licences: " + ", ".join(f"{k} {v}" for k, v in licences.items()))
+        lines.append(f"  summary: {out / 'summary.md'}  dataset card: {out / 'README.md'}")
+    else:
+        stored = stats.get("tdmcrawl/decisions/stored", 0)
+        excluded = stats.get("tdmcrawl/decisions/excluded", 0)
+        failed = stats.get("tdmcrawl/decisions/failed", 0)
+        lines.append(f"  stored {stored}, excluded {excluded}, failed {failed}")
+    print("\n".join(lines))
+
+
+# ------------------------------------------------------------------ parser
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        raise CliError(message)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tdmcrawl",
+        description="A compliant research web crawler: honours robots.txt (RFC 9309) and text-and-data-mining / "
+        "AI-training reservations, records provenance and licences, and writes WARC, Parquet and a Hub-ready dataset.",
+    )
+    parser.add_argument("--version", action="version", version=f"tdmcrawl {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--policy", default="strict", metavar="NAME", help="policy profile: which reservations exclude a document (strict, research-exception, or a module in settings/profiles/; default strict)")
+        p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="set any Scrapy or TDMCRAWL_ setting (repeatable)")
+        p.add_argument("--quiet", action="store_true", help="no progress display and only warnings in the log")
+        p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log level (default INFO)")
+
+    crawl = commands.add_parser("crawl", help="crawl from seed URLs into an output folder", description="Crawl from seed URLs; write WARC, Parquet, decisions and a dataset card into --out.")
+    crawl.add_argument("seeds", nargs="*", metavar="SEED_URL", help="where to start (http or https)")
+    crawl.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    crawl.add_argument("--seeds-file", metavar="FILE", help="more seeds, one URL per line (# comments allowed)")
+    crawl.add_argument("--max-pages", type=_positive_int, metavar="N", help="consider at most N page URLs (seeds included)")
+    crawl.add_argument("--max-depth", type=_non_negative_int, metavar="N", help="follow links at most N hops from a seed")
+    crawl.add_argument("--allowed-domains", nargs="+", metavar="DOMAIN", help="domains to stay within (default: the seeds' registered domains)")
+    crawl.add_argument("--contact", metavar="URL_OR_EMAIL", help="how site owners reach you; goes into the User-Agent: tdmcrawl/VERSION (+CONTACT)")
+    crawl.add_argument("--allow-private-addresses", action="store_true", help="allow hosts that resolve to private, loopback or link-local addresses")
+    crawl.add_argument("--crawl-id", metavar="ID", help="name of this crawl (default: generated from the time)")
+    crawl.add_argument("--settings", metavar="MODULE", help="an extra settings module to apply (e.g. settings.benchmark)")
+    common(crawl)
+    crawl.set_defaults(func=cmd_crawl)
+
+    demo = commands.add_parser("demo", help="serve the bundled demo site on 127.0.0.1 and crawl it", description="Serve the bundled multi-origin demo site on 127.0.0.1 (free ports) and crawl it; works offline.")
+    demo.add_argument("--out", default="output/demo", metavar="DIR", help="output folder (default output/demo)")
+    common(demo)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return EXIT_USAGE
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"tdmcrawl: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("tdmcrawl: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

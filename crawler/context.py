@@ -1,0 +1,114 @@
+"""The facts of one crawl that every component shares: where output goes, the
+crawl id, the identity sent to sites, the policy profile, the extractor options.
+
+Built once per Scrapy crawler from its settings (``CrawlContext.for_crawler``),
+so the spider, middlewares, pipelines and extensions agree on them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import time
+import weakref
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from crawler import PRODUCT_TOKEN, __version__
+from crawler.page import ExtractOptions
+from crawler.rights.policy import PolicyProfile
+
+_contexts: "weakref.WeakKeyDictionary[Any, CrawlContext]" = weakref.WeakKeyDictionary()
+
+
+def new_crawl_id(now: float | None = None) -> str:
+    stamp = datetime.fromtimestamp(now or time.time(), timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"tdmcrawl-{stamp}-{secrets.token_hex(3)}"
+
+
+def user_agent(contact: str | None, token: str = PRODUCT_TOKEN) -> str:
+    """``tdmcrawl/<version> (+<contact>)``: the product token first, the way
+    robots.txt groups name it, and never the words Scrapy or Spider."""
+    return f"{token}/{__version__} (+{contact})" if contact else f"{token}/{__version__}"
+
+
+def software_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {PRODUCT_TOKEN: __version__}
+    for package in ("scrapy", "protego", "warcio", "trafilatura", "pyarrow", "lxml", "py3langid", "http-sf"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return versions
+
+
+@dataclass
+class CrawlContext:
+    output_dir: Path
+    crawl_id: str
+    worker_id: str
+    token: str
+    contact: str | None
+    user_agent: str
+    profile: PolicyProfile
+    extract: ExtractOptions
+    operator: str
+    purpose: str
+    started_at: float = field(default_factory=time.time)
+    hostname: str = field(default_factory=socket.gethostname)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "CrawlContext":
+        token = settings.get("TDMCRAWL_PRODUCT_TOKEN") or PRODUCT_TOKEN
+        contact = settings.get("TDMCRAWL_CONTACT") or None
+        extract = dict(settings.getdict("TDMCRAWL_EXTRACT"))
+        if not settings.getbool("TDMCRAWL_EXTRACT_TEXT", True):
+            extract["extract_text"] = False
+        return cls(
+            output_dir=Path(settings.get("TDMCRAWL_OUTPUT_DIR") or "output/crawl"),
+            crawl_id=settings.get("TDMCRAWL_CRAWL_ID") or new_crawl_id(),
+            worker_id=settings.get("TDMCRAWL_WORKER_ID") or "w0",
+            token=token,
+            contact=contact,
+            user_agent=settings.get("USER_AGENT") or user_agent(contact, token),
+            profile=PolicyProfile.from_mapping(settings.getdict("TDMCRAWL_POLICY")),
+            extract=ExtractOptions(**extract),
+            operator=settings.get("TDMCRAWL_OPERATOR") or (contact or "unspecified"),
+            purpose=settings.get("TDMCRAWL_PURPOSE") or "research: text and data mining / AI training corpus",
+        )
+
+    @classmethod
+    def for_crawler(cls, crawler: Any) -> "CrawlContext":
+        context = _contexts.get(crawler)
+        if context is None:
+            context = _contexts[crawler] = cls.from_settings(crawler.settings)
+            context.output_dir.mkdir(parents=True, exist_ok=True)
+        return context
+
+    @property
+    def shard_name(self) -> str:
+        """Names files so several crawls or workers can share one output folder."""
+        return f"{self.crawl_id}-{self.worker_id}"
+
+    def relative(self, path: Path) -> str:
+        return os.path.relpath(path, self.output_dir).replace(os.sep, "/")
+
+    def warcinfo(self, description: str) -> list[tuple[str, object]]:
+        versions = software_versions()
+        return [
+            ("software", f"{self.token}/{__version__} (" + "; ".join(f"{k} {v}" for k, v in versions.items() if k != self.token) + ")"),
+            ("operator", self.operator),
+            ("hostname", self.hostname),
+            ("isPartOf", self.crawl_id),
+            ("description", description),
+            ("http-header-user-agent", self.user_agent),
+            ("robots", "classic"),
+            ("robots-policy", "RFC 9309 (Protego matching; 4xx allow, 5xx/429/network error disallow and retry, 24 h cache, 500 KiB parse limit)"),
+            ("rights-policy", f"profile {self.profile.name}: honours {', '.join(sorted(self.profile.honoured)) or 'no reservations (recorded only)'}"),
+            ("purpose", self.purpose),
+        ]

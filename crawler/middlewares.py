@@ -1,0 +1,661 @@
+"""The rights middleware: RFC 9309 robots.txt and every TDM / AI-training
+reservation, applied at request time and when the headers arrive.
+
+A downloader middleware that replaces Scrapy's ``RobotsTxtMiddleware``:
+
+* before a request: private-address protection, the origin's policy files
+  (robots.txt, then tdmrep.json, ai.txt and the RSL documents robots.txt names)
+  fetched once and cached per scheme + host + port for at most 24 hours, and
+  the rights core's request-stage decision. An origin whose robots.txt is
+  unreachable (5xx, 429, network error) is not crawled: its requests are
+  parked and the file retried with back-off; when the retries are spent they
+  are recorded as excluded (``robots-unreachable-…``) and the crawl goes on.
+* when the headers arrive (``headers_received``): the header-stage decision;
+  a reserved or non-HTML response is stopped before its body is downloaded.
+
+Every exclusion is recorded with ``decision_recorded``; nothing excluded
+reaches the spider. Crawl-delay and Request-rate become the origin's minimum
+download delay. Usable in any Scrapy project: add it to
+``DOWNLOADER_MIDDLEWARES`` and switch off ``RobotsTxtMiddleware``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured, StopDownload
+from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
+
+from crawler.capture import Capture
+from crawler.context import CrawlContext
+from crawler.decisions import EXCLUDED, FAILED, STAGE_HEADERS, STAGE_REQUEST, DecisionRecord, digests
+from crawler.page import HTML_TYPES
+from crawler.rights.aitxt import AiTxt
+from crawler.rights.evidence import Evidence, Finding, FindingKind, Usage, Use
+from crawler.rights.robots import ROBOTS_PARSE_LIMIT_BYTES, RobotsTxt
+from crawler.rights.rsl import RslDocument
+from crawler.rights.stages import OriginRights, PolicyFile, RightsAssessment, assess_request, robots_unreachable_finding
+from crawler.rights.tdmrep import TdmRepFile
+from crawler.signals import decision_recorded, origin_rights_loaded
+from crawler.urls import Origin, address_class, origin_of
+
+logger = logging.getLogger(__name__)
+
+META_POLICY_FILE = "tdmcrawl_policy_file"
+META_ASSESSMENT = "tdmcrawl_assessment"
+META_STOP = "tdmcrawl_stop"
+META_SEED = "tdmcrawl_seed"
+META_SITEMAP = "tdmcrawl_sitemap"
+META_ENCODING = "tdmcrawl_content_encoding"
+META_TRUNCATED = "tdmcrawl_truncated"
+META_ORIGINAL_HEADERS = "tdmcrawl_headers"
+
+POLICY_FILE_MAX_BYTES = ROBOTS_PARSE_LIMIT_BYTES + 16 * 1024
+MAX_POLICY_REDIRECTS = 5
+MAX_RSL_DOCUMENTS = 3
+
+
+class Decided(IgnoreRequest):
+    """The request was excluded and its decision already recorded."""
+
+
+class Parked(IgnoreRequest):
+    """The request waits for its origin's robots.txt; it will be sent again or excluded."""
+
+
+def header_pairs(headers: Any) -> list[tuple[str, str]]:
+    """Scrapy Headers as (name, value) pairs, every instance, bytes as latin-1."""
+    pairs = []
+    for name, values in headers.items():
+        key = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        for value in values:
+            pairs.append((key, value.decode("latin-1") if isinstance(value, bytes) else str(value)))
+    return pairs
+
+
+def record_decision(crawler: Any, record: DecisionRecord) -> None:
+    crawler.signals.send_catch_log(decision_recorded, record=record)
+
+
+@dataclass
+class _Unreachable:
+    """robots.txt of an origin cannot be obtained right now."""
+
+    reason: str
+    note: str
+    attempts: int
+    exhausted: bool = False
+    retry_at: float = 0.0
+
+
+@dataclass
+class _OriginEntry:
+    rights: OriginRights | None = None
+    expires_at: float = 0.0
+    last_good_robots: RobotsTxt | None = None
+    last_good_file: PolicyFile | None = None
+    unreachable: _Unreachable | None = None
+    fetching: asyncio.Future | None = None
+    parked: list[Request] = field(default_factory=list)
+    retry_handle: asyncio.TimerHandle | None = None
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    url: str
+    status: int | None
+    body: bytes
+    content_type: str | None
+    error: str | None
+    hops: tuple[str, ...]
+    fetched_at: float
+    truncated: bool
+    response: Response | None = None
+    redirect_limit: bool = False
+
+
+class RightsMiddleware:
+    """See the module docstring. Settings (defaults in ``settings/__init__.py``):
+    ``TDMCRAWL_ROBOTS_CACHE_TTL``, ``TDMCRAWL_ROBOTS_RETRY_TIMES``,
+    ``TDMCRAWL_ROBOTS_RETRY_DELAY``, ``TDMCRAWL_CRAWL_DELAY_MAX``,
+    ``TDMCRAWL_FETCH_TDMREP``, ``TDMCRAWL_FETCH_AITXT``, ``TDMCRAWL_FETCH_RSL``,
+    ``TDMCRAWL_ALLOW_PRIVATE_ADDRESSES``."""
+
+    def __init__(self, crawler: Any):
+        settings = crawler.settings
+        if not settings.getbool("TDMCRAWL_RIGHTS_ENABLED", True):
+            raise NotConfigured
+        self.crawler = crawler
+        self.context = CrawlContext.for_crawler(crawler)
+        self.token = self.context.token
+        self.profile = self.context.profile
+        self.ttl = settings.getfloat("TDMCRAWL_ROBOTS_CACHE_TTL", 86400.0)
+        self.retry_times = settings.getint("TDMCRAWL_ROBOTS_RETRY_TIMES", 4)
+        self.retry_delay = settings.getfloat("TDMCRAWL_ROBOTS_RETRY_DELAY", 60.0)
+        self.crawl_delay_max = settings.getfloat("TDMCRAWL_CRAWL_DELAY_MAX", 30.0)
+        self.fetch_tdmrep = settings.getbool("TDMCRAWL_FETCH_TDMREP", True)
+        self.fetch_aitxt = settings.getbool("TDMCRAWL_FETCH_AITXT", True)
+        self.fetch_rsl = settings.getbool("TDMCRAWL_FETCH_RSL", True)
+        self.allow_private = settings.getbool("TDMCRAWL_ALLOW_PRIVATE_ADDRESSES", False)
+        self.allowed_addresses: set[str] = set()
+        self._dns: dict[str, tuple[float, tuple[str, ...]]] = {}
+        self.origins: dict[str, _OriginEntry] = {}
+        self.min_delays: dict[str, float] = {}
+        crawler.signals.connect(self._headers_received, signal=signals.headers_received)
+        crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
+        crawler.signals.connect(self._spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "RightsMiddleware":
+        middleware = cls(crawler)
+        crawler.tdmcrawl_rights = middleware  # the politeness extension reads min_delays
+        return middleware
+
+    # ------------------------------------------------------------------ requests
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        if request.meta.get(META_POLICY_FILE):
+            return None
+        if not request.url.startswith(("http://", "https://")):
+            return None
+        for key in (META_STOP, META_TRUNCATED, META_ENCODING, META_ORIGINAL_HEADERS):
+            request.meta.pop(key, None)
+        origin = origin_of(request.url)
+        request.meta.setdefault("download_slot", str(origin))
+
+        blocked = await self._address_check(origin.host, seed=bool(request.meta.get(META_SEED)))
+        if blocked is not None:
+            self._exclude(request, "private-address", (blocked,), stage=STAGE_REQUEST)
+
+        state = await self._origin_rights(origin)
+        if isinstance(state, _Unreachable):
+            if not state.exhausted:
+                self._park(origin, request)
+                raise Parked(f"waiting for {origin}/robots.txt ({state.note})")
+            finding = robots_unreachable_finding(origin.url("/robots.txt"), state.reason, state.note)
+            self._exclude(request, state.reason, finding.evidence, stage=STAGE_REQUEST)
+
+        if request.meta.get(META_SITEMAP):
+            # A sitemap is read only where robots.txt allows; it is not a document.
+            if not state.robots.can_fetch(request.url, self.token).allowed:
+                raise IgnoreRequest(f"sitemap disallowed by robots.txt: {request.url}")
+            return None
+        assessment = assess_request(request.url, state, self.token)
+        decision = assessment.decide(self.profile)
+        if decision.excluded:
+            self._exclude(
+                request,
+                decision.reason or "excluded",
+                decision.evidence,
+                stage=STAGE_REQUEST,
+                policy_digests=state.digests,
+                reservations=decision.reservations,
+            )
+        request.meta[META_ASSESSMENT] = assessment
+        return None
+
+    def _exclude(
+        self,
+        request: Request,
+        reason: str,
+        evidence: tuple[Evidence, ...],
+        *,
+        stage: str,
+        status: int | None = None,
+        decision: str = EXCLUDED,
+        policy_digests: tuple[str, ...] = (),
+        reservations: tuple[str, ...] = (),
+    ) -> None:
+        redirects = request.meta.get("redirect_urls") or []
+        record_decision(
+            self.crawler,
+            DecisionRecord(
+                url=redirects[0] if redirects else request.url,
+                decision=decision,
+                reason=reason,
+                evidence=evidence,
+                stage=stage,
+                final_url=request.url if redirects else None,
+                fetch_status=status,
+                depth=request.meta.get("depth", 0),
+                via=request.meta.get("tdmcrawl_via"),
+                policy_digests=policy_digests,
+                reservations=reservations,
+            ),
+        )
+        raise Decided(f"{decision}: {reason}")
+
+    # ------------------------------------------------------------------ addresses
+    async def _resolve(self, host: str) -> tuple[str, ...]:
+        cached = self._dns.get(host)
+        now = time.monotonic()
+        if cached and cached[0] > now:
+            return cached[1]
+        try:
+            infos = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+            )
+            addresses = tuple(dict.fromkeys(info[4][0] for info in infos))
+        except (OSError, UnicodeError):
+            addresses = ()
+        self._dns[host] = (now + 300, addresses)
+        return addresses
+
+    async def _address_check(self, host: str, *, seed: bool) -> Evidence | None:
+        """Evidence when the host resolves to a non-public address we may not use;
+        every answer counts. A seed that resolves to such an address allows those
+        addresses for the rest of the crawl (local and demo crawls)."""
+        if self.allow_private:
+            return None
+        addresses = await self._resolve(host)
+        private = [(a, address_class(a)) for a in addresses if address_class(a) != "public"]
+        if seed and private:
+            self.allowed_addresses.update(a for a, _ in private)
+            return None
+        blocked = [(a, kind) for a, kind in private if a not in self.allowed_addresses]
+        if not blocked:
+            return None
+        listed = ", ".join(f"{a} ({kind})" for a, kind in blocked)
+        return Evidence("address", f"dns:{host}", listed, note="non-public address; use --allow-private-addresses to crawl it")
+
+    # ------------------------------------------------------------------ origins
+    async def _origin_rights(self, origin: Origin) -> OriginRights | _Unreachable:
+        key = str(origin)
+        entry = self.origins.setdefault(key, _OriginEntry())
+        while entry.fetching is not None:
+            await asyncio.shield(entry.fetching)
+        now = time.time()
+        if entry.unreachable is not None:
+            if entry.unreachable.exhausted or entry.unreachable.retry_at > now:
+                return entry.unreachable
+        elif entry.rights is not None and entry.expires_at > now:
+            return entry.rights
+        entry.fetching = asyncio.get_running_loop().create_future()
+        try:
+            result = await self._load_origin(origin, entry)
+        finally:
+            fetching, entry.fetching = entry.fetching, None
+            fetching.set_result(None)
+        return result
+
+    async def _load_origin(self, origin: Origin, entry: _OriginEntry) -> OriginRights | _Unreachable:
+        robots_url = origin.url("/robots.txt")
+        fetched = await self._fetch_policy_file(robots_url, "robots")
+        robots_file, robots, unreachable = self._read_robots(fetched)
+        if unreachable is not None:
+            if entry.last_good_robots is not None:
+                # RFC 9309 2.4: while robots.txt is unreachable, keep the last good copy.
+                robots, robots_file = entry.last_good_robots, PolicyFile(
+                    "robots", robots_url, "last-good-copy", fetched.status, entry.last_good_file.fetched_at if entry.last_good_file else None,
+                    entry.last_good_file.digest if entry.last_good_file else None, note=f"now {unreachable[0]}: {unreachable[1]}",
+                )
+            else:
+                attempts = (entry.unreachable.attempts if entry.unreachable else 0) + 1
+                exhausted = attempts > self.retry_times
+                delay = self.retry_delay * (2 ** (attempts - 1))
+                entry.unreachable = _Unreachable(unreachable[0], unreachable[1], attempts, exhausted, time.time() + delay)
+                self.crawler.stats.inc_value(f"tdmcrawl/robots/{unreachable[0]}")
+                if exhausted:
+                    logger.warning("%s unreachable after %d attempts (%s): its URLs are excluded", robots_url, attempts, unreachable[1])
+                    self._release_parked(origin, entry)
+                else:
+                    logger.info("%s unreachable (%s); retry %d/%d in %.0fs", robots_url, unreachable[1], attempts, self.retry_times, delay)
+                    self._schedule_retry(origin, entry, delay)
+                return entry.unreachable
+        else:
+            entry.last_good_robots, entry.last_good_file = robots, robots_file
+        entry.unreachable = None
+
+        extra_findings: list[Finding] = []
+        tdmrep = aitxt = None
+        tdmrep_file = aitxt_file = None
+        rsl_docs: list[RslDocument] = []
+        rsl_files: list[PolicyFile] = []
+        everything_disallowed = not robots.can_fetch(origin.url("/"), self.token).allowed and not robots.can_fetch(origin.url("/.well-known/tdmrep.json"), self.token).allowed
+        jobs = []
+        if self.fetch_tdmrep and not everything_disallowed:
+            jobs.append(("tdmrep", origin.url("/.well-known/tdmrep.json")))
+        if self.fetch_aitxt and not everything_disallowed:
+            jobs.append(("ai-txt", origin.url("/ai.txt")))
+        if self.fetch_rsl and not everything_disallowed:
+            for value, _line in robots.global_records("license")[:MAX_RSL_DOCUMENTS]:
+                jobs.append(("rsl", urljoin(robots_url, value.strip())))
+        # A well-known file robots.txt disallows for us is not read either.
+        jobs = [(kind, url) for kind, url in jobs if kind == "rsl" or robots.can_fetch(url, self.token).allowed]
+        results = await asyncio.gather(*(self._fetch_policy_file(url, kind) for kind, url in jobs))
+        for (kind, url), fetched in zip(jobs, results):
+            status = fetched.status
+            if kind == "tdmrep":
+                if fetched.error or (status is not None and (status >= 500 or status == 429)):
+                    tdmrep = TdmRepFile.unreachable(url, fetched.error or f"HTTP {status}")
+                    extra_findings.append(
+                        Finding("tdmrep", "tdmrep-unreachable", FindingKind.USE, True, Usage(train=Use.DENY, tdm=Use.DENY),
+                                (Evidence("tdmrep", url, fetched.error or f"HTTP {status}", note="tdmrep.json could not be read; reservation unknown"),))
+                    )
+                else:
+                    tdmrep = TdmRepFile.parse(fetched.body, status=status or 0, content_type=fetched.content_type, source_url=url)
+                tdmrep_file = self._policy_file(kind, fetched, tdmrep.state)
+            elif kind == "ai-txt":
+                if fetched.error or status is None:
+                    aitxt = AiTxt.absent(url, fetched.error or "no response")
+                else:
+                    aitxt = AiTxt.parse(fetched.body, status=status, content_type=fetched.content_type, source_url=url)
+                aitxt_file = self._policy_file(kind, fetched, aitxt.state)
+            else:
+                if fetched.error or status is None or not (200 <= status < 300):
+                    document = RslDocument.unavailable(url, fetched.error or f"HTTP {status}")
+                    # RSL: the licence must be read before the site is used.
+                    extra_findings.append(
+                        Finding("rsl", "rsl-unreachable", FindingKind.FETCH, True, evidence=(Evidence("rsl", url, fetched.error or f"HTTP {status}", note="RSL licence named in robots.txt could not be read"),))
+                    )
+                else:
+                    document = RslDocument.parse(fetched.body, source_url=url)
+                rsl_docs.append(document)
+                rsl_files.append(self._policy_file(kind, fetched, document.state))
+
+        rights = OriginRights(
+            origin=str(origin),
+            robots=robots,
+            robots_file=robots_file,
+            tdmrep=tdmrep,
+            tdmrep_file=tdmrep_file,
+            aitxt=aitxt,
+            aitxt_file=aitxt_file,
+            rsl=tuple(rsl_docs),
+            rsl_files=tuple(rsl_files),
+            unreachable_findings=tuple(extra_findings),
+        )
+        entry.rights = rights
+        entry.expires_at = time.time() + self.ttl
+        self._apply_crawl_delay(origin, robots)
+        self._release_parked(origin, entry)
+        self.crawler.signals.send_catch_log(origin_rights_loaded, origin=str(origin), rights=rights)
+        return rights
+
+    def _read_robots(self, fetched: _Fetched) -> tuple[PolicyFile, RobotsTxt, tuple[str, str] | None]:
+        """RFC 9309 2.3.1: 2xx rules; 4xx (and >5 redirects) allow all; 5xx,
+        429 and network errors unreachable (complete disallow)."""
+        status = fetched.status
+        if fetched.redirect_limit:
+            robots = RobotsTxt.allow_all(fetched.url, f"more than {MAX_POLICY_REDIRECTS} redirects: unavailable, allow all")
+            return self._policy_file("robots", fetched, "redirect-limit"), robots, None
+        if fetched.error is not None:
+            reason = ("robots-unreachable-neterr", fetched.error)
+        elif status is None:
+            reason = ("robots-unreachable-neterr", "no response")
+        elif status == 429:
+            reason = ("robots-unreachable-429", "HTTP 429 (treated like 5xx, as Google does)")
+        elif status >= 500:
+            reason = ("robots-unreachable-5xx", f"HTTP {status}")
+        else:
+            reason = None
+        if reason is not None:
+            return self._policy_file("robots", fetched, reason[0].removeprefix("robots-")), RobotsTxt.allow_all(fetched.url, reason[1]), reason
+        if 300 <= status < 400:  # a redirect without Location: nothing to follow
+            robots = RobotsTxt.allow_all(fetched.url, f"HTTP {status} without a Location: unavailable, allow all")
+            return self._policy_file("robots", fetched, "unavailable-3xx"), robots, None
+        if 400 <= status < 500:
+            robots = RobotsTxt.allow_all(fetched.url, f"HTTP {status}: unavailable, allow all (body ignored)")
+            return self._policy_file("robots", fetched, "unavailable-4xx"), robots, None
+        robots = RobotsTxt.parse(fetched.body, source_url=fetched.url)
+        state = "ok-truncated" if robots.truncated or fetched.truncated else "ok"
+        return self._policy_file("robots", fetched, state), robots, None
+
+    def _policy_file(self, kind: str, fetched: _Fetched, state: str) -> PolicyFile:
+        digest = self._archive_policy_file(fetched) if fetched.response is not None else None
+        return PolicyFile(
+            kind=kind,
+            url=fetched.url,
+            status=state,
+            http_status=fetched.status,
+            fetched_at=fetched.fetched_at,
+            digest=digest,
+            truncated=fetched.truncated,
+            note=" -> ".join(fetched.hops) if fetched.hops else (fetched.error or ""),
+        )
+
+    def _archive_policy_file(self, fetched: _Fetched) -> str | None:
+        """The capture of a policy file goes to ``policy/``; its payload digest
+        links decisions and documents to it."""
+        try:
+            from pipelines.warc import WarcSets, build_capture_records
+        except ImportError:  # pragma: no cover - pipelines package not installed
+            return None
+        response = fetched.response
+        assert response is not None
+        capture = capture_from_response(response, fetched_at=fetched.fetched_at, truncated="length" if fetched.truncated else None)
+        sets = WarcSets.for_crawler(self.crawler)
+        if sets.closed:
+            return None
+        metadata = [("policy-file", fetched.url), ("redirects", " -> ".join(fetched.hops))]
+        written: dict[str, Any] = {}
+
+        def build(warcinfo_id: str) -> Any:
+            records = build_capture_records(capture, warcinfo_id=warcinfo_id, metadata=metadata)
+            written["digest"] = records.payload_digest
+            return records.records
+
+        sets.policy.write_now(build)
+        return written.get("digest")
+
+    async def _fetch_policy_file(self, url: str, kind: str) -> _Fetched:
+        hops: list[str] = []
+        started = time.time()
+        current = url
+        for _ in range(MAX_POLICY_REDIRECTS + 1):
+            target = origin_of(current)
+            blocked = await self._address_check(target.host, seed=False)
+            if blocked is not None:
+                return _Fetched(url, None, b"", None, f"private address: {blocked.value}", tuple(hops), started, False)
+            request = Request(
+                current,
+                callback=NO_CALLBACK,
+                priority=1000,
+                dont_filter=True,
+                headers={"Accept-Encoding": "identity"},
+                meta={
+                    META_POLICY_FILE: kind,
+                    "dont_redirect": True,
+                    "dont_retry": True,
+                    "handle_httpstatus_all": True,
+                    "allow_offsite": True,
+                    "download_slot": str(target),
+                    # Cut at POLICY_FILE_MAX_BYTES by _bytes_received; this only bounds decompression.
+                    "download_maxsize": 8 * 1024 * 1024,
+                },
+            )
+            try:
+                response = await self.crawler.engine.download_async(request)
+            except Exception as exc:
+                self.crawler.stats.inc_value(f"tdmcrawl/policy/{kind}/error")
+                return _Fetched(url, None, b"", None, f"{type(exc).__name__}: {exc}"[:300], tuple(hops), started, False)
+            self.crawler.stats.inc_value(f"tdmcrawl/policy/{kind}/status/{response.status}")
+            location = response.headers.get("Location")
+            if 300 <= response.status < 400 and location:
+                hops.append(current)
+                current = urljoin(current, location.decode("latin-1"))
+                continue
+            content_type = response.headers.get("Content-Type")
+            return _Fetched(
+                url,
+                response.status,
+                response.body,
+                content_type.decode("latin-1") if content_type else None,
+                None,
+                tuple(hops),
+                started,
+                bool(request.meta.get(META_TRUNCATED)),
+                response,
+            )
+        return _Fetched(url, None, b"", None, None, tuple(hops), started, False, redirect_limit=True)
+
+    # ------------------------------------------------------------------ parking
+    def _park(self, origin: Origin, request: Request) -> None:
+        self.origins[str(origin)].parked.append(request)
+        self.crawler.stats.inc_value("tdmcrawl/robots/parked")
+
+    def _schedule_retry(self, origin: Origin, entry: _OriginEntry, delay: float) -> None:
+        if entry.retry_handle is not None:
+            entry.retry_handle.cancel()
+        loop = asyncio.get_running_loop()
+        entry.retry_handle = loop.call_later(delay, lambda: asyncio.ensure_future(self._retry(origin)))
+
+    async def _retry(self, origin: Origin) -> None:
+        entry = self.origins[str(origin)]
+        entry.retry_handle = None
+        if entry.unreachable is not None:
+            entry.unreachable.retry_at = 0.0
+        await self._origin_rights(origin)
+
+    def _release_parked(self, origin: Origin, entry: _OriginEntry) -> None:
+        """Send parked requests again (they are re-judged) or, when the retries
+        are spent, record them as excluded."""
+        parked, entry.parked = entry.parked, []
+        for request in parked:
+            if entry.unreachable is not None and entry.unreachable.exhausted:
+                finding = robots_unreachable_finding(origin.url("/robots.txt"), entry.unreachable.reason, entry.unreachable.note)
+                try:
+                    self._exclude(request, entry.unreachable.reason, finding.evidence, stage=STAGE_REQUEST)
+                except Decided:
+                    pass
+            else:
+                self.crawler.engine.crawl(request.replace(dont_filter=True))
+
+    def _spider_idle(self, spider: Any = None) -> None:
+        if any(entry.parked or entry.retry_handle is not None for entry in self.origins.values()):
+            raise DontCloseSpider
+
+    def _spider_closed(self, spider: Any = None) -> None:
+        for entry in self.origins.values():
+            if entry.retry_handle is not None:
+                entry.retry_handle.cancel()
+                entry.retry_handle = None
+
+    # ------------------------------------------------------------------ politeness
+    def _apply_crawl_delay(self, origin: Origin, robots: RobotsTxt) -> None:
+        delay = robots.crawl_delay(self.token) or 0.0
+        rate = robots.request_rate(self.token)
+        if rate:
+            requests, seconds = rate
+            delay = max(delay, seconds / max(1, requests))
+        if delay <= 0:
+            return
+        if delay > self.crawl_delay_max:
+            logger.info("%s asks for a %.1fs delay; capped at %.1fs", origin, delay, self.crawl_delay_max)
+            self.crawler.stats.inc_value("tdmcrawl/politeness/crawl_delay_capped")
+            delay = self.crawl_delay_max
+        key = str(origin)
+        self.min_delays[key] = delay
+        downloader = self.crawler.engine.downloader
+        settings = downloader.per_slot_settings.setdefault(key, {})
+        settings["delay"] = max(float(settings.get("delay", 0.0)), delay, downloader._delay)
+        slot = downloader.slots.get(key)
+        if slot is not None and slot.delay < delay:
+            slot.delay = delay
+
+    # ------------------------------------------------------------------ responses
+    def _bytes_received(self, data: bytes, request: Request, spider: Any = None) -> None:
+        if not request.meta.get(META_POLICY_FILE):
+            return
+        received = request.meta.get("tdmcrawl_received", 0) + len(data)
+        request.meta["tdmcrawl_received"] = received
+        if received > POLICY_FILE_MAX_BYTES:
+            # Keep what was read (at least the 500 KiB RFC 9309 asks us to parse);
+            # an oversized file is cut, never turned into "allow all".
+            request.meta[META_TRUNCATED] = True
+            raise StopDownload(fail=False)
+
+    def _headers_received(self, headers: Any, body_length: int, request: Request, spider: Any = None) -> None:
+        if request.meta.get(META_POLICY_FILE):
+            return
+        encoding = headers.get("Content-Encoding")
+        if encoding:
+            request.meta[META_ENCODING] = encoding.decode("latin-1")
+        assessment: RightsAssessment | None = request.meta.get(META_ASSESSMENT)
+        if assessment is None or headers.get("Location"):
+            return  # not ours, or a redirect: its target is judged on its own
+        pairs = header_pairs(headers)
+        request.meta[META_ORIGINAL_HEADERS] = pairs
+        content_type = (headers.get("Content-Type") or b"").decode("latin-1").split(";", 1)[0].strip().lower()
+        if content_type and content_type not in HTML_TYPES:
+            request.meta[META_STOP] = ("not-html", (Evidence("http", "header:Content-Type", content_type, note="only HTML pages are stored"),), (), ())
+            raise StopDownload(fail=False)
+        judged = assessment.with_headers(None, pairs)
+        request.meta[META_ASSESSMENT] = judged
+        decision = judged.decide(self.profile)
+        if decision.excluded:
+            request.meta[META_STOP] = (decision.reason, decision.evidence, judged.origin.digests, decision.reservations)
+            raise StopDownload(fail=False)
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        if request.meta.get(META_POLICY_FILE):
+            return response
+        stop = request.meta.get(META_STOP)
+        if stop is not None:
+            reason, evidence, policy_digests, reservations = stop
+            self._exclude(request, reason, evidence, stage=STAGE_HEADERS, status=response.status, policy_digests=policy_digests, reservations=reservations)
+        assessment: RightsAssessment | None = request.meta.get(META_ASSESSMENT)
+        if assessment is not None and response.status in (401, 402):
+            judged = assessment.with_headers(response.status, header_pairs(response.headers))
+            decision = judged.decide(self.profile)
+            if decision.excluded:
+                self._exclude(request, decision.reason or "excluded", decision.evidence, stage=STAGE_HEADERS, status=response.status, policy_digests=judged.origin.digests)
+        return response
+
+
+def capture_from_response(response: Response, *, fetched_at: float | None = None, truncated: str | None = None) -> Capture:
+    """The facts of a Scrapy response as a :class:`Capture` (decoded body; the
+    Content-Encoding the server sent, seen at ``headers_received``, kept)."""
+    request = response.request
+    meta = request.meta if request is not None else {}
+    latency = meta.get("download_latency")
+    started = fetched_at if fetched_at is not None else (time.time() - latency if latency else time.time())
+    redirects = tuple(meta.get("redirect_urls") or ())
+    headers = header_pairs(response.headers)
+    original = meta.get(META_ENCODING)
+    if original and any(k.lower() == "content-encoding" for k, _ in headers):
+        original = None  # Scrapy could not decode it: the body is still encoded
+    protocol = getattr(response, "protocol", None)
+    return Capture(
+        url=response.url,
+        status=response.status,
+        response_headers=tuple(headers),
+        body=response.body,
+        fetched_at=started,
+        method=request.method if request is not None else "GET",
+        request_headers=tuple(header_pairs(request.headers)) if request is not None else (),
+        original_encoding=original,
+        ip_address=str(response.ip_address) if getattr(response, "ip_address", None) else None,
+        protocol=protocol,
+        truncated=truncated or ("length" if "download_stopped" in (response.flags or []) else None),
+        download_latency=latency,
+        redirect_chain=redirects,
+        via=meta.get("tdmcrawl_via"),
+        depth=meta.get("depth", 0),
+        hops=meta.get("tdmcrawl_hops", ""),
+    )
+
+
+def excluded_failure_record(request: Request, reason: str, note: str, status: int | None = None) -> DecisionRecord:
+    redirects = request.meta.get("redirect_urls") or []
+    assessment: RightsAssessment | None = request.meta.get(META_ASSESSMENT)
+    return DecisionRecord(
+        url=redirects[0] if redirects else request.url,
+        decision=FAILED,
+        reason=reason,
+        evidence=(Evidence("http", request.url, note),),
+        stage="fetch",
+        final_url=request.url if redirects else None,
+        fetch_status=status,
+        depth=request.meta.get("depth", 0),
+        via=request.meta.get("tdmcrawl_via"),
+        policy_digests=digests(assessment.origin.digests) if assessment else (),
+    )

@@ -1,0 +1,224 @@
+"""Parse a page once and read everything from that one tree.
+
+Owns decoding (declared and sniffed charsets), the single lxml parse, and what
+is read from it: links to follow, meta tags (rights signals), title, declared
+language, licence declarations, the main text (trafilatura, which accepts the
+parsed tree) and the language of that text. Runs in worker processes; must not
+import Scrapy. Never raises on a malformed page: it reports ``parse_error``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Sequence
+from urllib.parse import urljoin, urldefrag
+
+import lxml.etree
+import lxml.html
+from w3lib.encoding import html_to_unicode
+
+from crawler.rights.licence import LicenceResult, detect_licences
+from crawler.urls import is_crawlable_url, safe_url
+
+MAX_LINKS = 5000
+LANGUAGE_SAMPLE = 4000
+_WORD = re.compile(r"\w+", re.UNICODE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_NOT_LINKS = ("javascript:", "mailto:", "tel:", "data:", "#", "ftp:", "about:", "file:")
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """trafilatura settings, recorded with every document."""
+
+    extract_text: bool = True
+    fast: bool = False
+    favor_precision: bool = False
+    favor_recall: bool = False
+    include_tables: bool = True
+    include_comments: bool = False
+    deduplicate: bool = False
+
+    def as_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+@lru_cache(maxsize=1)
+def extractor_version() -> str:
+    import trafilatura
+
+    return f"trafilatura {trafilatura.__version__}"
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    charset: str | None
+    title: str | None
+    language_declared: str | None
+    metas: tuple[tuple[str, str], ...]
+    links: tuple[str, ...]
+    text: str
+    language: str | None
+    language_score: float | None
+    word_count: int
+    text_sha256: str
+    licence: LicenceResult | None
+    parse_error: str | None = None
+    extracted: bool = True
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def decode(body: bytes, content_type: str | None) -> tuple[str, str]:
+    """(charset, text): BOM, then the Content-Type charset, then <meta charset>,
+    then a UTF-8 / cp1252 guess (w3lib's browser-like order)."""
+    encoding, text = html_to_unicode(content_type or "", body)
+    return encoding, text
+
+
+def parse_tree(text: str) -> lxml.html.HtmlElement:
+    text = _XML_DECLARATION.sub("", text, count=1)
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_pis=True, collect_ids=False, huge_tree=False)
+    return lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
+
+
+def read_metas(tree: lxml.html.HtmlElement) -> tuple[tuple[str, str], ...]:
+    metas = []
+    for meta in tree.iter("meta"):
+        name = meta.get("name") or meta.get("http-equiv") or meta.get("property")
+        content = meta.get("content")
+        if name and content is not None:
+            metas.append((name.strip().lower(), content))
+    return tuple(metas[:500])
+
+
+def read_links(tree: lxml.html.HtmlElement, base_url: str) -> tuple[str, ...]:
+    """Absolute, fragment-free, percent-encoded http(s) links, in document
+    order, de-duplicated; links marked ``rel=nofollow`` are not followed."""
+    base = base_url
+    base_element = next(tree.iter("base"), None)
+    if base_element is not None and base_element.get("href"):
+        base = urljoin(base_url, base_element.get("href").strip())
+    seen: dict[str, None] = {}
+    for element in tree.iter("a", "area"):
+        href = element.get("href")
+        if not href:
+            continue
+        href = href.strip()
+        if not href or href.lower().startswith(_NOT_LINKS):
+            continue
+        rel = (element.get("rel") or "").lower().split()
+        if "nofollow" in rel:
+            continue
+        try:
+            absolute = safe_url(urldefrag(urljoin(base, href))[0])
+        except ValueError:
+            continue
+        if is_crawlable_url(absolute):
+            seen.setdefault(absolute, None)
+            if len(seen) >= MAX_LINKS:
+                break
+    return tuple(seen)
+
+
+@lru_cache(maxsize=1)
+def _language_identifier():  # type: ignore[no-untyped-def]
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def identify_language(text: str) -> tuple[str | None, float | None]:
+    sample = text[:LANGUAGE_SAMPLE].strip()
+    if len(_WORD.findall(sample)) < 3:
+        return None, None
+    language, score = _language_identifier().classify(sample)
+    if not language:
+        return None, None
+    return language, round(float(score), 4)
+
+
+def extract_text(tree: lxml.html.HtmlElement, url: str, options: ExtractOptions) -> str:
+    import trafilatura
+
+    text = trafilatura.extract(
+        tree,
+        url=url,
+        output_format="txt",
+        fast=options.fast,
+        favor_precision=options.favor_precision,
+        favor_recall=options.favor_recall,
+        include_tables=options.include_tables,
+        include_comments=options.include_comments,
+        deduplicate=options.deduplicate,
+        with_metadata=False,
+    )
+    return text or ""
+
+
+def parse_page(
+    body: bytes,
+    *,
+    url: str,
+    content_type: str | None,
+    headers: Sequence[tuple[str, str]] = (),
+    options: ExtractOptions = ExtractOptions(),
+) -> ParsedPage:
+    charset, text = decode(body, content_type)
+    try:
+        tree = parse_tree(text)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        return ParsedPage(charset, None, None, (), (), "", None, None, 0, hashlib.sha256(b"").hexdigest(), None, f"unparseable HTML: {exc}")
+    title_element = next(tree.iter("title"), None)
+    title = " ".join((title_element.text_content() if title_element is not None else "").split())[:1000] or None
+    html_element = tree if tree.tag == "html" else tree.getroottree().getroot()
+    declared = (html_element.get("lang") or html_element.get("{http://www.w3.org/XML/1998/namespace}lang") or "").strip()
+    metas = read_metas(tree)
+    if not declared:
+        declared = next((content for name, content in metas if name == "content-language"), "").strip()
+    links = read_links(tree, url)
+    licence = detect_licences(tree, base_url=url, headers=headers)
+    page_text = extract_text(tree, url, options) if options.extract_text else ""
+    language, score = identify_language(page_text) if page_text else (None, None)
+    return ParsedPage(
+        charset=charset,
+        title=title,
+        language_declared=declared[:35] or None,
+        metas=metas,
+        links=links,
+        text=page_text,
+        language=language,
+        language_score=score,
+        word_count=len(_WORD.findall(page_text)),
+        text_sha256=hashlib.sha256(page_text.encode("utf-8")).hexdigest(),
+        licence=licence,
+        extracted=options.extract_text,
+    )
+
+
+def sniff_media_type(body: bytes, declared: str | None) -> str:
+    """The payload type from the bytes, independent of the header
+    (WARC-Identified-Payload-Type): bare, no parameters."""
+    head = body[:1024].lstrip().lower()
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:].lstrip()
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in head[:512]:
+        return "text/html"
+    if head.startswith(b"<?xml"):
+        return "application/xhtml+xml" if b"xhtml" in head else "application/xml"
+    if head.startswith(b"%pdf"):
+        return "application/pdf"
+    if head.startswith((b"{", b"[")):
+        return "application/json"
+    if head.startswith(b"\x89png"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if declared in HTML_TYPES and (b"<" in head):
+        return declared
+    return declared or "application/octet-stream"

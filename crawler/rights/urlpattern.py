@@ -1,0 +1,64 @@
+"""RFC 9309 path patterns, shared by every file format that borrowed them.
+
+robots.txt rules, robots.txt ``Content-Usage`` paths, TDMRep ``location``,
+ai.txt globs and RSL ``<content url>`` all use the robots.txt pattern language
+(``*``, ``$``, percent-decoding of unreserved octets). Matching is delegated to
+Protego so there is one implementation of it; this module only adapts the
+question "does this pattern match this URL" and "how specific is it".
+No Scrapy import, no I/O.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from urllib.parse import quote, urlsplit
+
+from protego import Protego
+
+_PROBE_AGENT = "tdmcrawl-pattern-probe"
+_SAFE = "/*$%?=&;:@!,'()+~"
+
+
+@lru_cache(maxsize=8192)
+def _matcher(pattern: str) -> Protego:
+    # A one-rule file: the URL is "disallowed" exactly when the pattern matches.
+    return Protego.parse(f"User-agent: *\nDisallow: {pattern}\n")
+
+
+def path_of(url_or_path: str) -> str:
+    """The path and query of a URL (``/`` when empty); a bare path is returned as is."""
+    if url_or_path.startswith("/"):
+        return url_or_path
+    parts = urlsplit(url_or_path)
+    path = parts.path or "/"
+    return f"{path}?{parts.query}" if parts.query else path
+
+
+def pattern_matches(pattern: str, url_or_path: str) -> bool:
+    """True when the RFC 9309 ``pattern`` matches the path (and query) of the URL.
+
+    An empty pattern matches nothing (an empty ``Disallow:`` is not a rule). A
+    pattern without a leading ``/`` (seen in ai.txt: ``*.jpg``) is matched the way
+    Protego reads it, as if it began with ``/``.
+    """
+    pattern = pattern.strip()
+    if not pattern:
+        return False
+    try:
+        path = path_of(url_or_path)
+    except ValueError:  # an unparseable URL matches nothing
+        return False
+    if path == "/robots.txt":
+        # Protego always allows /robots.txt (RFC 9309 2.2.2); answer for the pattern itself.
+        return pattern in ("/", "/*", "*", "/robots.txt", "/robots.txt$") or (
+            pattern.endswith("*") and "/robots.txt".startswith(pattern.rstrip("*"))
+        )
+    try:
+        return not _matcher(pattern).can_fetch(f"http://pattern.invalid{path}", _PROBE_AGENT)
+    except Exception:  # a pathological pattern never decides anything
+        return False
+
+
+def pattern_priority(pattern: str) -> int:
+    """Specificity of a pattern: its length in octets once percent-encoded (RFC 9309 2.2.2)."""
+    return len(quote(pattern.strip(), safe=_SAFE))

@@ -1,0 +1,322 @@
+"""The ``research`` spider: a scoped, polite, breadth-first crawl from seeds.
+
+It asks the worker pool to parse each page once (links, page-level rights,
+licence, text) and then either records why the page is not stored or hands a
+:class:`~crawler.items.DocumentItem` to the pipelines. Links come back already
+absolute and are filtered against a compact seen-set and the crawl's scope
+before any Request is built, so Scrapy only builds requests it will send.
+
+Run it with ``tdmcrawl crawl`` or ``scrapy crawl research -a seeds=URL``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterable
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest, UsageError
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import (
+    ConnectionDone,
+    ConnectionLost,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError as TwistedTimeoutError,
+)
+
+from crawler.context import CrawlContext
+from crawler.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_PAGE, DecisionRecord
+from crawler.items import DocumentItem
+from crawler.middlewares import (
+    META_ASSESSMENT,
+    META_SEED,
+    META_SITEMAP,
+    META_STOP,
+    Decided,
+    Parked,
+    capture_from_response,
+    record_decision,
+)
+from crawler.rights.evidence import Evidence
+from crawler.signals import origin_rights_loaded
+from crawler.sitemaps import parse_sitemap
+from crawler.urls import is_crawlable_url, registered_domain, safe_url, url_key
+from crawler.workers import ExtractionTimeout, WorkerPool
+from pipelines.extraction import PageJob, process_page
+
+
+def read_seeds(seeds: str | Iterable[str] | None = None, seeds_file: str | None = None) -> list[str]:
+    """Seeds from a whitespace/comma separated string or list, and from a file
+    (one URL per line, ``#`` comments). Raises ``UsageError`` naming a bad URL."""
+    values: list[str] = []
+    if isinstance(seeds, str):
+        values.extend(seeds.replace(",", " ").split())
+    elif seeds:
+        values.extend(seeds)
+    if seeds_file:
+        try:
+            text = Path(seeds_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read seeds file {seeds_file}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                values.append(line)
+    seeds_out = []
+    for value in values:
+        url = safe_url(value)
+        if not is_crawlable_url(url):
+            raise UsageError(f"not a crawlable http(s) URL: {value!r}")
+        seeds_out.append(url)
+    return list(dict.fromkeys(seeds_out))
+
+
+MAX_SITEMAPS_PER_ORIGIN = 10
+MAX_SITEMAP_LEVELS = 2
+
+
+def _fingerprint(url: str) -> int:
+    # 8 bytes per URL: enough to tell 10^7 URLs apart with a collision chance near 3e-6.
+    return int.from_bytes(hashlib.blake2b(url_key(url).encode("utf-8"), digest_size=8).digest(), "big")
+
+
+class ResearchSpider(scrapy.Spider):
+    name = "research"
+
+    def __init__(
+        self,
+        seeds: str | list[str] | None = None,
+        seeds_file: str | None = None,
+        allowed_domains: str | list[str] | None = None,
+        max_pages: int | str | None = None,
+        max_depth: int | str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        self.seeds = read_seeds(seeds, seeds_file)
+        if not self.seeds:
+            raise UsageError("no seed URL given (use seeds=URL or seeds_file=FILE)")
+        if isinstance(allowed_domains, str):
+            allowed_domains = allowed_domains.replace(",", " ").split()
+        domains = allowed_domains or [registered_domain(urlsplit(s).hostname or "") for s in self.seeds]
+        self.allowed_domains = sorted({d.lower().strip(".") for d in domains if d})
+        self.max_pages = int(max_pages) if max_pages not in (None, "", 0, "0") else None
+        self.max_depth = int(max_depth) if max_depth not in (None, "") else None
+        self.seen: set[int] = set()
+        self.considered = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "ResearchSpider":
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        middlewares = crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES")
+        if middlewares.get("crawler.middlewares.RightsMiddleware") is None:
+            raise UsageError("the research spider needs crawler.middlewares.RightsMiddleware enabled (it enforces the rights)")
+        spider.context = CrawlContext.for_crawler(crawler)
+        spider.pool = WorkerPool.for_crawler(crawler)
+        spider.follow_sitemaps = crawler.settings.getbool("TDMCRAWL_FOLLOW_SITEMAPS", True)
+        spider.sitemaps_seen: set[str] = set()
+        crawler.signals.connect(spider.origin_loaded, signal=origin_rights_loaded)
+        return spider
+
+    # ------------------------------------------------------------------ scope
+    def in_scope(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+    def _admit(self, url: str) -> bool:
+        """True the first time a URL in scope is seen and the page budget allows it."""
+        if self.max_pages is not None and self.considered >= self.max_pages:
+            self.crawler.stats.inc_value("tdmcrawl/links/over_budget")
+            return False
+        fingerprint = _fingerprint(url)
+        if fingerprint in self.seen:
+            return False
+        if not self.in_scope(url):
+            self.crawler.stats.inc_value("tdmcrawl/links/out_of_scope")
+            return False
+        self.seen.add(fingerprint)
+        self.considered += 1
+        return True
+
+    def request_for(self, url: str, *, depth: int, via: str | None, hops: str, seed: bool = False) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse,
+            errback=self.on_error,
+            meta={"depth": depth, "tdmcrawl_via": via, "tdmcrawl_hops": hops, META_SEED: seed},
+        )
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.seeds:  # seeds are crawled even outside --allowed-domains
+            fingerprint = _fingerprint(url)
+            if fingerprint in self.seen:
+                continue
+            if self.max_pages is not None and self.considered >= self.max_pages:
+                break
+            self.seen.add(fingerprint)
+            self.considered += 1
+            yield self.request_for(url, depth=0, via=None, hops="", seed=True)
+
+    # ------------------------------------------------------------------ sitemaps
+    def origin_loaded(self, origin: str, rights: Any) -> None:
+        """Read the sitemaps an in-scope origin's robots.txt lists."""
+        if not self.follow_sitemaps or not self.in_scope(origin + "/"):
+            return
+        for url in rights.robots.sitemaps[:MAX_SITEMAPS_PER_ORIGIN]:
+            self._schedule_sitemap(safe_url(url), level=0)
+
+    def _schedule_sitemap(self, url: str, level: int) -> None:
+        if url in self.sitemaps_seen or not is_crawlable_url(url) or not self.in_scope(url) or level > MAX_SITEMAP_LEVELS:
+            return
+        self.sitemaps_seen.add(url)
+        request = scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_error, priority=-1, meta={META_SITEMAP: True, "tdmcrawl_sitemap_level": level, "depth": 0})
+        self.crawler.engine.crawl(request)
+
+    async def parse_sitemap(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
+        sitemap = await self.pool.run(parse_sitemap, response.body)
+        self.crawler.stats.inc_value(f"tdmcrawl/sitemaps/{sitemap.kind}")
+        level = response.meta.get("tdmcrawl_sitemap_level", 0)
+        if sitemap.kind == "sitemapindex":
+            for url in sitemap.urls[:MAX_SITEMAPS_PER_ORIGIN]:
+                self._schedule_sitemap(safe_url(url), level + 1)
+            return
+        for url in sitemap.urls:
+            url = safe_url(url)
+            if is_crawlable_url(url) and self._admit(url):
+                yield self.request_for(url, depth=1, via=response.url, hops="X")
+
+    def sitemap_error(self, failure: Any) -> None:
+        self.crawler.stats.inc_value("tdmcrawl/sitemaps/error")
+
+    # ------------------------------------------------------------------ pages
+    async def parse(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
+        request = response.request
+        assessment = response.meta.get(META_ASSESSMENT)
+        capture = capture_from_response(response)
+        depth = response.meta.get("depth", 0)
+        job = PageJob(capture=capture, assessment=assessment, profile=self.context.profile, options=self.context.extract, crawl_id=self.context.crawl_id)
+        original_url = (response.meta.get("redirect_urls") or [request.url])[0]
+        digests = assessment.origin.digests if assessment else ()
+        try:
+            outcome = await self.pool.run(process_page, job)
+        except ExtractionTimeout as exc:
+            self._record(original_url, FAILED, "extraction-timeout", str(exc), response, stage=STAGE_PAGE)
+            return
+        except Exception as exc:  # a page the worker could not process is recorded, never lost
+            self._record(original_url, FAILED, "extraction-error", f"{type(exc).__name__}: {exc}", response, stage=STAGE_PAGE)
+            return
+
+        hops = response.meta.get("tdmcrawl_hops", "")
+        for link in outcome.links:
+            if self.max_depth is not None and depth + 1 > self.max_depth:
+                break
+            if self._admit(link):
+                yield self.request_for(link, depth=depth + 1, via=response.url, hops=hops + "L")
+
+        if outcome.failure is not None:
+            decision = EXCLUDED if outcome.failure == "not-html" else FAILED
+            self._record(original_url, decision, outcome.failure, outcome.row.get("evidence", ""), response, stage=STAGE_PAGE)
+            return
+        if outcome.decision is not None and outcome.decision.excluded:
+            record_decision(
+                self.crawler,
+                DecisionRecord(
+                    url=original_url,
+                    decision=EXCLUDED,
+                    reason=outcome.decision.reason,
+                    evidence=outcome.decision.evidence,
+                    stage=STAGE_PAGE,
+                    final_url=response.url,
+                    fetch_status=response.status,
+                    depth=depth,
+                    via=response.meta.get("tdmcrawl_via"),
+                    policy_digests=digests,
+                    reservations=outcome.decision.reservations,
+                ),
+            )
+            return
+        yield DocumentItem(
+            capture=capture,
+            row=outcome.row,
+            metadata=outcome.metadata,
+            identified_type=outcome.identified_type,
+            depth=depth,
+            policy_digests=digests,
+            reservations=tuple(outcome.row.get("reservations") or ()),
+            original_url=original_url,
+        )
+
+    def _record(self, url: str, decision: str, reason: str, note: str, response: Any, *, stage: str) -> None:
+        record_decision(
+            self.crawler,
+            DecisionRecord(
+                url=url,
+                decision=decision,
+                reason=reason,
+                evidence=(Evidence("http", response.url if response is not None else url, note),),
+                stage=stage,
+                final_url=response.url if response is not None else None,
+                fetch_status=response.status if response is not None else None,
+                depth=response.meta.get("depth", 0) if response is not None else 0,
+                via=response.meta.get("tdmcrawl_via") if response is not None else None,
+            ),
+        )
+
+    # ------------------------------------------------------------------ failures
+    def on_error(self, failure: Any) -> None:
+        error = failure.value
+        request = failure.request
+        if isinstance(error, (Decided, Parked)):
+            return
+        meta = request.meta
+        redirects = meta.get("redirect_urls") or []
+        url = redirects[0] if redirects else request.url
+        response = getattr(error, "response", None)
+        status = response.status if response is not None else None
+        stop = meta.get(META_STOP)
+        if stop is not None:  # the body was stopped on its headers, then a later step failed on the partial body
+            reason, evidence, policy_digests, reservations = stop
+            record_decision(self.crawler, DecisionRecord(url, EXCLUDED, reason, evidence, "headers", request.url if redirects else None, status, meta.get("depth", 0), meta.get("tdmcrawl_via"), None, policy_digests, reservations))
+            return
+        decision, reason = FAILED, failure_reason(error, status)
+        if isinstance(error, IgnoreRequest) and not isinstance(error, HttpError):
+            decision = EXCLUDED
+            reason = "out-of-scope" if redirects else "ignored"
+        record_decision(
+            self.crawler,
+            DecisionRecord(
+                url=url,
+                decision=decision,
+                reason=reason,
+                evidence=(Evidence("http", request.url, f"{type(error).__name__}: {error}"),),
+                stage=STAGE_FETCH,
+                final_url=request.url if redirects else None,
+                fetch_status=status,
+                depth=meta.get("depth", 0),
+                via=meta.get("tdmcrawl_via"),
+            ),
+        )
+
+
+def failure_reason(error: BaseException, status: int | None) -> str:
+    if isinstance(error, HttpError) and status is not None:
+        return f"http-{status}"
+    if isinstance(error, DNSLookupError):
+        return "fetch-dns"
+    if isinstance(error, (TwistedTimeoutError, TCPTimedOutError)):
+        return "fetch-timeout"
+    if isinstance(error, ConnectionRefusedError):
+        return "fetch-connection-refused"
+    if isinstance(error, (ConnectionLost, ConnectionDone)):
+        return "fetch-connection-lost"
+    name = type(error).__name__
+    if name in ("ResponseNeverReceived", "ResponseFailed"):
+        return "fetch-connection-lost"
+    if "maxsize" in str(error).lower() or "exceeded" in str(error).lower():
+        return "fetch-size-limit"
+    return "fetch-" + "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")

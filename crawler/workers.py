@@ -1,0 +1,242 @@
+"""Worker processes: the CPU work of a crawl (parsing, extraction, WARC
+serialisation and compression), off the reactor, on every core.
+
+Owns the process pool (pebble, which can kill one hung worker), batching of
+jobs into one round trip, the per-document time limit (a soft limit inside the
+worker, a hard kill of the process as a backstop), backpressure (a bound on
+jobs in flight) and a clean shutdown that waits for finished work. The pool is
+shared by every component of one crawler through :meth:`WorkerPool.for_crawler`.
+Jobs are module-level functions taking one picklable argument.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import signal
+import time
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SOFT_TIMEOUT = 30.0
+DEFAULT_BATCH_SIZE = 8
+DEFAULT_BATCH_DELAY = 0.004
+TASKS_PER_WORKER = 2000  # a worker is replaced after this many batches (bounds leaks in parsers)
+
+
+class ExtractionTimeout(Exception):
+    """A job ran past the per-document time limit."""
+
+
+class WorkerCrashed(Exception):
+    """The worker process died while running a job."""
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise ExtractionTimeout("per-document time limit reached")
+
+
+def _worker_init(preload: tuple[str, ...]) -> None:
+    # Ctrl-C goes to the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    for module in preload:
+        try:
+            __import__(module)
+        except Exception:  # a failed warm-up shows up again, clearly, on the first job
+            pass
+
+
+def _run_batch(fn: Callable[[Any], Any], payloads: list[Any], soft_timeout: float) -> list[tuple[str, Any]]:
+    """Run ``fn`` on each payload with its own time limit; never raise."""
+    results: list[tuple[str, Any]] = []
+    for payload in payloads:
+        try:
+            if soft_timeout > 0:
+                signal.setitimer(signal.ITIMER_REAL, soft_timeout)
+            results.append(("ok", fn(payload)))
+        except ExtractionTimeout as exc:
+            results.append(("timeout", str(exc)))
+        except Exception as exc:  # reported per job; the batch goes on
+            results.append(("error", f"{type(exc).__name__}: {exc}"))
+        finally:
+            if soft_timeout > 0:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    return results
+
+
+@dataclass
+class _Pending:
+    fn: Callable[[Any], Any]
+    payloads: list[Any] = field(default_factory=list)
+    futures: list[asyncio.Future] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
+
+
+class WorkerPool:
+    """``await pool.run(fn, payload)`` runs ``fn(payload)`` in a worker process.
+
+    ``workers=0`` runs jobs inline (no processes), for debugging and for tiny crawls."""
+
+    _by_crawler: "weakref.WeakKeyDictionary[object, WorkerPool]" = weakref.WeakKeyDictionary()
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        soft_timeout: float = DEFAULT_SOFT_TIMEOUT,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        batch_delay: float = DEFAULT_BATCH_DELAY,
+        max_inflight: int | None = None,
+        preload: tuple[str, ...] = (),
+    ):
+        self.workers = (os.cpu_count() or 1) if workers is None else max(0, workers)
+        self.soft_timeout = soft_timeout
+        self.batch_size = max(1, batch_size)
+        self.batch_delay = batch_delay
+        self.max_inflight = max_inflight or max(16, self.workers * self.batch_size * 4)
+        self.preload = preload
+        self._pool: Any = None
+        self._pending: dict[Callable[[Any], Any], _Pending] = {}
+        self._semaphore: asyncio.Semaphore | None = None
+        self._inflight: set[asyncio.Future] = set()
+        self.stats = {"jobs": 0, "batches": 0, "timeouts": 0, "errors": 0, "crashes": 0, "busy_seconds": 0.0}
+        self.closed = False
+
+    # -- crawler integration ---------------------------------------------------
+    @classmethod
+    def for_crawler(cls, crawler: Any) -> "WorkerPool":
+        """The one pool of this crawler, created from its settings on first use."""
+        pool = cls._by_crawler.get(crawler)
+        if pool is None:
+            settings = crawler.settings
+            workers = settings.getint("TDMCRAWL_WORKERS", -1)
+            pool = cls(
+                None if workers < 0 else workers,
+                soft_timeout=settings.getfloat("TDMCRAWL_EXTRACT_TIMEOUT", DEFAULT_SOFT_TIMEOUT),
+                batch_size=settings.getint("TDMCRAWL_WORKER_BATCH", DEFAULT_BATCH_SIZE),
+                preload=("trafilatura", "crawler.page", "pipelines.extraction", "pipelines.warc"),
+            )
+            cls._by_crawler[crawler] = pool
+            from scrapy import signals
+
+            crawler.signals.connect(pool.close_async, signal=signals.engine_stopped)
+        return pool
+
+    def _ensure_pool(self) -> Any:
+        if self._pool is None and self.workers > 0:
+            import pebble
+
+            self._pool = pebble.ProcessPool(
+                max_workers=self.workers,
+                max_tasks=TASKS_PER_WORKER,
+                initializer=_worker_init,
+                initargs=(self.preload,),
+            )
+        return self._pool
+
+    # -- running jobs ----------------------------------------------------------
+    async def run(self, fn: Callable[[Any], Any], payload: Any) -> Any:
+        if self.closed:
+            raise RuntimeError("worker pool is closed")
+        self.stats["jobs"] += 1
+        if self.workers == 0:
+            kind, value = _run_batch(fn, [payload], 0)[0]
+            return self._unwrap(kind, value)
+        loop = asyncio.get_running_loop()
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.max_inflight)
+        async with self._semaphore:  # backpressure: callers wait when workers lag
+            future: asyncio.Future = loop.create_future()
+            pending = self._pending.get(fn)
+            if pending is None:
+                pending = self._pending[fn] = _Pending(fn)
+            pending.payloads.append(payload)
+            pending.futures.append(future)
+            if len(pending.payloads) >= self.batch_size:
+                self._dispatch(fn)
+            elif pending.timer is None:
+                pending.timer = loop.call_later(self.batch_delay, self._dispatch, fn)
+            self._inflight.add(future)
+            try:
+                return await future
+            finally:
+                self._inflight.discard(future)
+
+    def _unwrap(self, kind: str, value: Any) -> Any:
+        if kind == "ok":
+            return value
+        if kind == "timeout":
+            self.stats["timeouts"] += 1
+            raise ExtractionTimeout(value)
+        if kind == "crash":
+            self.stats["crashes"] += 1
+            raise WorkerCrashed(value)
+        self.stats["errors"] += 1
+        raise RuntimeError(value)
+
+    def _dispatch(self, fn: Callable[[Any], Any]) -> None:
+        pending = self._pending.pop(fn, None)
+        if pending is None or not pending.payloads:
+            return
+        if pending.timer is not None:
+            pending.timer.cancel()
+        self._submit(fn, pending.payloads, pending.futures, allow_split=True)
+
+    def _submit(self, fn: Callable[[Any], Any], payloads: list[Any], futures: list[asyncio.Future], allow_split: bool) -> None:
+        pool = self._ensure_pool()
+        hard_timeout = self.soft_timeout * len(payloads) + 10 if self.soft_timeout > 0 else None
+        started = time.monotonic()
+        self.stats["batches"] += 1
+        cf = pool.schedule(_run_batch, args=(fn, payloads, self.soft_timeout), timeout=hard_timeout)
+        loop = asyncio.get_running_loop()
+
+        def done(cf: concurrent.futures.Future) -> None:
+            loop.call_soon_threadsafe(self._batch_done, cf, fn, payloads, futures, allow_split, started)
+
+        cf.add_done_callback(done)
+
+    def _batch_done(self, cf: concurrent.futures.Future, fn: Callable[[Any], Any], payloads: list[Any], futures: list[asyncio.Future], allow_split: bool, started: float) -> None:
+        self.stats["busy_seconds"] += time.monotonic() - started
+        try:
+            results = cf.result()
+        except Exception as exc:  # hard timeout or a crashed process: the batch is lost
+            if allow_split and len(payloads) > 1:
+                # Find the culprit: run each job of the batch alone.
+                for payload, future in zip(payloads, futures):
+                    self._submit(fn, [payload], [future], allow_split=False)
+                return
+            kind = "timeout" if isinstance(exc, TimeoutError) else "crash"
+            results = [(kind, f"{type(exc).__name__}: {exc}")] * len(payloads)
+        for future, (kind, value) in zip(futures, results):
+            if future.done():
+                continue
+            try:
+                future.set_result(self._unwrap(kind, value))
+            except Exception as exc:
+                future.set_exception(exc)
+
+    # -- shutdown ---------------------------------------------------------------
+    async def drain(self) -> None:
+        for fn in list(self._pending):
+            self._dispatch(fn)
+        if self._inflight:
+            await asyncio.gather(*list(self._inflight), return_exceptions=True)
+
+    async def close_async(self) -> None:
+        if self.closed:
+            return
+        await self.drain()
+        self.close()
+
+    def close(self) -> None:
+        self.closed = True
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join(timeout=30)
+            self._pool = None

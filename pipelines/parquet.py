@@ -1,0 +1,299 @@
+"""Parquet shards that a killed crawl cannot corrupt or lose.
+
+Owns the writing of one table (documents or decisions) as a sequence of
+shards in one folder: one pinned schema, zstd, bounded row groups, page index
+and content-defined chunking (Hub "optimized Parquet"). A shard is written as
+``.<name>.open`` and renamed when complete, so readers never see a half file;
+every row is first appended to a line journal beside it, so rows of a shard
+that was open when the process died are rebuilt by :func:`recover_shards`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+logger = logging.getLogger(__name__)
+
+ROWS_PER_GROUP = 1000
+ROW_GROUP_BYTES = 64 * 1024 * 1024  # well under the Hub viewer's 286 MiB row-group ceiling
+ROWS_PER_SHARD = 100_000
+SHARD_BYTES = 512 * 1024 * 1024
+JOURNAL_SUFFIX = ".journal.jsonl"
+OPEN_SUFFIX = ".open"
+
+
+def _timestamp_fields(schema: pa.Schema) -> list[str]:
+    return [f.name for f in schema if pa.types.is_timestamp(f.type)]
+
+
+def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Rows hold epoch seconds for timestamp columns (JSON-friendly); convert."""
+    stamps = _timestamp_fields(schema)
+    if stamps:
+        converted = []
+        for row in rows:
+            row = dict(row)
+            for name in stamps:
+                value = row.get(name)
+                if isinstance(value, (int, float)):
+                    row[name] = datetime.fromtimestamp(value, timezone.utc)
+            converted.append(row)
+        rows = converted
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    options: dict[str, Any] = {"compression": "zstd", "write_page_index": True}
+    try:
+        return pq.ParquetWriter(path, schema, use_content_defined_chunking=True, **options)
+    except TypeError:  # pyarrow < 21 has no content-defined chunking
+        return pq.ParquetWriter(path, schema, **options)
+
+
+@dataclass
+class ShardedParquetWriter:
+    """Append rows; they reach a row group every ``rows_per_group`` rows (or
+    ``row_group_bytes``) and a new shard every ``rows_per_shard`` rows."""
+
+    directory: Path
+    schema: pa.Schema
+    basename: str  # e.g. "documents-<crawl id>-w0"
+    rows_per_group: int = ROWS_PER_GROUP
+    row_group_bytes: int = ROW_GROUP_BYTES
+    rows_per_shard: int = ROWS_PER_SHARD
+    shard_bytes: int = SHARD_BYTES
+    _buffer: list[dict[str, Any]] = field(default_factory=list)
+    _buffer_bytes: int = 0
+    _writer: pq.ParquetWriter | None = None
+    _journal: Any = None
+    _shard_rows: int = 0
+    _shard_bytes: int = 0
+    _serial: int = -1
+    _name: str | None = None
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    rows_written: int = 0
+    shards: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.directory = Path(self.directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        existing = [-1]
+        for path in self.directory.iterdir():
+            stem = path.name.lstrip(".")
+            if stem.startswith(self.basename + "-"):
+                serial = stem[len(self.basename) + 1 :].split(".", 1)[0]
+                if serial.isdigit():
+                    existing.append(int(serial))
+        self._serial = max(existing)
+
+    def _open_shard(self) -> None:
+        self._serial += 1
+        self._name = f"{self.basename}-{self._serial:05d}.parquet"
+        self._writer = _writer(self._open_path, self.schema)
+        self._journal = open(self._journal_path, "a", encoding="utf-8")
+        self._shard_rows = 0
+        self._shard_bytes = 0
+
+    @property
+    def _open_path(self) -> Path:
+        return self.directory / f".{self._name}{OPEN_SUFFIX}"
+
+    @property
+    def _journal_path(self) -> Path:
+        return self.directory / f".{self._name}{JOURNAL_SUFFIX}"
+
+    def write(self, row: dict[str, Any]) -> None:
+        line = json.dumps(row, ensure_ascii=False, default=str)
+        with self._lock:
+            if self._writer is None:
+                self._open_shard()
+            self._journal.write(line + "\n")
+            self._journal.flush()
+            self._buffer.append(row)
+            self._buffer_bytes += len(line)
+            if len(self._buffer) >= self.rows_per_group or self._buffer_bytes >= self.row_group_bytes:
+                self._flush_group()
+
+    def _flush_group(self) -> None:
+        if not self._buffer:
+            return
+        assert self._writer is not None
+        self._writer.write_table(rows_to_table(self._buffer, self.schema))
+        self._shard_rows += len(self._buffer)
+        self._shard_bytes += self._buffer_bytes
+        self.rows_written += len(self._buffer)
+        self._buffer = []
+        self._buffer_bytes = 0
+        if self._shard_rows >= self.rows_per_shard or self._shard_bytes >= self.shard_bytes:
+            self._close_shard()
+
+    def _close_shard(self) -> None:
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._journal.close()
+        assert self._name is not None
+        os.replace(self._open_path, self.directory / self._name)
+        os.unlink(self._journal_path)
+        self.shards.append(self._name)
+        self._writer = None
+        self._journal = None
+
+    def flush(self) -> None:
+        """Write buffered rows as a row group (the shard stays open)."""
+        with self._lock:
+            self._flush_group()
+
+    def close(self) -> None:
+        with self._lock:
+            self._flush_group()
+            self._close_shard()
+
+
+def recover_shards(directory: Path | str, schema: pa.Schema) -> list[tuple[str, int]]:
+    """Turn what a killed writer left (``.<name>.open`` + its journal) into a
+    complete shard built from the journal; a torn last journal line is dropped.
+    Returns (shard name, rows) for each shard rebuilt."""
+    directory = Path(directory)
+    rebuilt = []
+    for journal in sorted(directory.glob("." + "*" + JOURNAL_SUFFIX)):
+        name = journal.name[1 : -len(JOURNAL_SUFFIX)]
+        rows = []
+        with open(journal, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if not line.endswith("\n"):
+                    break  # torn write at the moment of the kill
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    break
+        open_path = directory / f".{name}{OPEN_SUFFIX}"
+        if rows:
+            final = directory / name
+            tmp = directory / f".{name}.rebuild"
+            pq.write_table(rows_to_table(rows, schema), tmp, compression="zstd")
+            os.replace(tmp, final)
+            rebuilt.append((name, len(rows)))
+        if open_path.exists():
+            open_path.unlink()
+        journal.unlink()
+    return rebuilt
+
+
+def read_table(directory: Path | str, columns: Iterable[str] | None = None, filters: Any = None) -> pa.Table:
+    """All complete shards of a folder as one table (hidden and open files skipped)."""
+    files = sorted(str(p) for p in Path(directory).glob("*.parquet") if not p.name.startswith("."))
+    if not files:
+        return pa.table({})
+    return pq.ParquetDataset(files).read(columns=list(columns) if columns else None, filter=filters) if filters is not None else pa.concat_tables(
+        [pq.read_table(f, columns=list(columns) if columns else None) for f in files], promote_options="default"
+    )
+
+
+# --------------------------------------------------------------------------
+# Scrapy adapters: the documents table (an item pipeline) and the decisions
+# table (an extension listening to ``decision_recorded``).
+
+
+class DocumentsPipeline:
+    """Writes each stored document's row to ``data/documents/`` and records the
+    ``stored`` decision once the row is safely journaled."""
+
+    def __init__(self, crawler: Any):
+        from crawler.context import CrawlContext
+        from pipelines.schema import DOCUMENTS_SCHEMA
+
+        self.crawler = crawler
+        self.context = CrawlContext.for_crawler(crawler)
+        self.writer = ShardedParquetWriter(
+            self.context.output_dir / "data" / "documents",
+            DOCUMENTS_SCHEMA,
+            f"documents-{self.context.shard_name}",
+            rows_per_group=crawler.settings.getint("TDMCRAWL_PARQUET_ROWS_PER_GROUP", ROWS_PER_GROUP),
+            rows_per_shard=crawler.settings.getint("TDMCRAWL_PARQUET_ROWS_PER_SHARD", ROWS_PER_SHARD),
+        )
+        self.columns = DOCUMENTS_SCHEMA.names
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "DocumentsPipeline":
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        from crawler.decisions import STAGE_PAGE, STORED, DecisionRecord
+        from crawler.items import DocumentItem
+        from crawler.signals import decision_recorded
+
+        if not isinstance(item, DocumentItem):
+            return item
+        row = {name: item.row.get(name) for name in self.columns}
+        self.writer.write(row)
+        self.crawler.stats.inc_value("tdmcrawl/documents")
+        self.crawler.stats.inc_value("tdmcrawl/documents/bytes", row.get("content_length") or 0)
+        record = DecisionRecord(
+            url=item.original_url or row["url"],
+            decision=STORED,
+            stage=STAGE_PAGE,
+            final_url=row["url"],
+            fetch_status=row.get("fetch_status"),
+            depth=item.depth,
+            via=row.get("via"),
+            document_id=row.get("id"),
+            policy_digests=item.policy_digests,
+            reservations=item.reservations,
+        )
+        self.crawler.signals.send_catch_log(decision_recorded, record=record)
+        return item
+
+    def close_spider(self, spider: Any = None) -> None:
+        self.writer.close()
+
+
+class DecisionsWriter:
+    """Extension: one ``data/decisions/`` row per ``decision_recorded`` signal,
+    and counters under ``tdmcrawl/decisions/…`` and ``tdmcrawl/excluded/…``."""
+
+    def __init__(self, crawler: Any):
+        from scrapy import signals
+
+        from crawler.context import CrawlContext
+        from crawler.signals import decision_recorded
+        from pipelines.schema import DECISIONS_SCHEMA
+
+        self.crawler = crawler
+        self.context = CrawlContext.for_crawler(crawler)
+        self.writer = ShardedParquetWriter(
+            self.context.output_dir / "data" / "decisions",
+            DECISIONS_SCHEMA,
+            f"decisions-{self.context.shard_name}",
+            rows_per_group=crawler.settings.getint("TDMCRAWL_PARQUET_ROWS_PER_GROUP", ROWS_PER_GROUP) * 10,
+        )
+        crawler.signals.connect(self.record, signal=decision_recorded)
+        crawler.signals.connect(self.close, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "DecisionsWriter":
+        return cls(crawler)
+
+    def record(self, record: Any) -> None:
+        from crawler.rights.policy import reason_family
+
+        row = record.row(crawl_id=self.context.crawl_id, profile=self.context.profile.name)
+        self.writer.write(row)
+        stats = self.crawler.stats
+        stats.inc_value(f"tdmcrawl/decisions/{record.decision}")
+        if record.decision != "stored" and record.reason:
+            stats.inc_value(f"tdmcrawl/{record.decision}/{reason_family(record.reason)}")
+            stats.inc_value(f"tdmcrawl/reason/{record.reason}")
+
+    def close(self, *args: Any, **kwargs: Any) -> None:
+        self.writer.close()

@@ -1,0 +1,92 @@
+"""Scrapy settings of the tdmcrawl project (``scrapy.cfg`` points here).
+
+Every ``TDMCRAWL_…`` setting with its default and meaning is listed here; the
+policy profile (which reservations exclude) comes from a module in
+``settings/profiles/`` and is merged in by ``tdmcrawl crawl --policy NAME``
+(``strict`` by default). A Scrapy user can copy the component lines below into
+their own project's settings.
+"""
+
+from crawler import PRODUCT_TOKEN, __version__
+from settings.profiles.strict import TDMCRAWL_POLICY  # noqa: F401  (the default profile)
+
+BOT_NAME = "tdmcrawl"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- Identity: the product token, never "Scrapy" or "Spider" (real sites block them).
+TDMCRAWL_PRODUCT_TOKEN = PRODUCT_TOKEN
+TDMCRAWL_CONTACT = None  # URL or e-mail for site owners; goes into the User-Agent
+USER_AGENT = f"{PRODUCT_TOKEN}/{__version__}"  # the CLI adds " (+contact)"
+TDMCRAWL_OPERATOR = None  # who runs the crawl (warcinfo "operator"); defaults to the contact
+TDMCRAWL_PURPOSE = "research: text and data mining / AI training corpus"
+
+# --- No unauthenticated control ports.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# --- Politeness (per origin: scheme + host + port).
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+TDMCRAWL_CRAWL_DELAY_MAX = 30.0  # cap on robots.txt Crawl-delay / Request-rate, seconds
+COOKIES_ENABLED = False
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # bodies (after decompression) larger than this are recorded as failed
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+RETRY_TIMES = 2
+REDIRECT_MAX_TIMES = 10
+URLLENGTH_LIMIT = 2083
+DEPTH_PRIORITY = 1  # breadth first
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+LOG_LEVEL = "INFO"
+
+# --- Rights (the RFC 9309 middleware replaces Scrapy's fail-open RobotsTxtMiddleware).
+ROBOTSTXT_OBEY = False
+TDMCRAWL_RIGHTS_ENABLED = True
+TDMCRAWL_ROBOTS_CACHE_TTL = 86400  # seconds a robots.txt (and tdmrep.json, ai.txt, RSL) is trusted
+TDMCRAWL_ROBOTS_RETRY_TIMES = 4  # retries of an unreachable robots.txt before its origin is given up
+TDMCRAWL_ROBOTS_RETRY_DELAY = 60.0  # first retry after this many seconds, doubling: 60+120+240+480 s
+TDMCRAWL_FETCH_TDMREP = True
+TDMCRAWL_FETCH_AITXT = True
+TDMCRAWL_FETCH_RSL = True
+TDMCRAWL_ALLOW_PRIVATE_ADDRESSES = False  # seeds on private/loopback addresses allow those addresses
+
+# --- Extraction and output.
+TDMCRAWL_OUTPUT_DIR = "output/crawl"
+TDMCRAWL_CRAWL_ID = None  # generated: tdmcrawl-<UTC time>-<random>
+TDMCRAWL_WORKER_ID = "w0"
+TDMCRAWL_WORKERS = -1  # worker processes for parsing and extraction; -1 = one per core, 0 = inline
+TDMCRAWL_WORKER_BATCH = 8
+TDMCRAWL_EXTRACT_TIMEOUT = 30.0  # seconds per page before it is recorded as failed
+TDMCRAWL_EXTRACT_TEXT = True  # False defers text extraction to `tdmcrawl extract`
+TDMCRAWL_EXTRACT = {"favor_precision": False, "include_tables": True, "include_comments": False}
+TDMCRAWL_WRITE_WET = True
+TDMCRAWL_WARC_MAX_SIZE = 1_000_000_000
+TDMCRAWL_PARQUET_ROWS_PER_GROUP = 1000
+TDMCRAWL_PARQUET_ROWS_PER_SHARD = 100_000
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RightsMiddleware": 100,
+}
+ITEM_PIPELINES = {
+    "pipelines.warc.WarcPipeline": 300,
+    "pipelines.parquet.DocumentsPipeline": 400,
+}
+EXTENSIONS = {
+    "pipelines.parquet.DecisionsWriter": 100,
+    "crawler.politeness.Politeness": 200,  # after AutoThrottle (0), so its minimum delays win
+    "crawler.progress.Progress": 900,
+    "pipelines.summary.SummaryExtension": 950,
+}
+TDMCRAWL_SUMMARY = True  # rebuild summary.json, summary.md and the dataset card when the crawl ends
+TDMCRAWL_PROGRESS = "auto"  # auto: a live display on a terminal, a log line every TDMCRAWL_PROGRESS_INTERVAL s otherwise
+TDMCRAWL_PROGRESS_INTERVAL = 30.0
+TDMCRAWL_RETRY_AFTER_MAX = 600.0  # longest Retry-After honoured, seconds
+TDMCRAWL_FOLLOW_SITEMAPS = True  # read the sitemaps robots.txt lists (in scope only)

@@ -1,0 +1,1 @@
+"""Policy profiles: each module is a Scrapy settings fragment naming one policy."""

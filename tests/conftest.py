@@ -1,0 +1,98 @@
+"""Shared fixtures: real crawls through the ``tdmcrawl`` command against real
+HTTP servers on 127.0.0.1 that the tests start (one port per origin)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pyarrow.parquet as pq
+import pytest
+
+from crawler.localsite import LocalSite, Route
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Loopback sites need no politeness delay; everything else stays as shipped.
+FAST = [
+    "-s", "DOWNLOAD_DELAY=0",
+    "-s", "AUTOTHROTTLE_ENABLED=False",
+    "-s", "TDMCRAWL_ROBOTS_RETRY_DELAY=0.2",
+    "-s", "TDMCRAWL_ROBOTS_RETRY_TIMES=2",
+    "-s", "TDMCRAWL_WORKERS=1",
+    "-s", "DOWNLOAD_TIMEOUT=10",
+]
+
+
+@dataclass
+class CrawlResult:
+    out: Path
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def decisions(self) -> list[dict[str, Any]]:
+        return read_rows(self.out / "data" / "decisions")
+
+    def documents(self) -> list[dict[str, Any]]:
+        return read_rows(self.out / "data" / "documents")
+
+    def decision_for(self, url: str) -> dict[str, Any]:
+        rows = [r for r in self.decisions() if r["url"] == url]
+        assert len(rows) == 1, f"expected one decision for {url}, got {rows}\nall: {[(r['url'], r['decision'], r['reason']) for r in self.decisions()]}"
+        return rows[0]
+
+
+def read_rows(folder: Path) -> list[dict[str, Any]]:
+    files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
+    rows: list[dict[str, Any]] = []
+    for path in files:
+        rows.extend(pq.read_table(path).to_pylist())
+    return rows
+
+
+def run_tdmcrawl(*args: str, timeout: float = 180, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ)
+    full_env.setdefault("PYTHONUNBUFFERED", "1")
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+    )
+
+
+@pytest.fixture
+def crawl(tmp_path: Path):
+    """crawl(seed, ..., extra args) -> CrawlResult; output in a fresh folder."""
+    counter = {"n": 0}
+
+    def run(*seeds: str, args: tuple[str, ...] = (), fast: bool = True, timeout: float = 180) -> CrawlResult:
+        counter["n"] += 1
+        out = tmp_path / f"out{counter['n']}"
+        command = ["crawl", *seeds, "--out", str(out), "--quiet", *(FAST if fast else []), *args]
+        done = run_tdmcrawl(*command, timeout=timeout)
+        return CrawlResult(out, done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+@pytest.fixture
+def site_factory() -> Iterator[Any]:
+    sites: list[LocalSite] = []
+
+    def make(origins: dict[str, dict[str, Route]]) -> LocalSite:
+        site = LocalSite(origins).start()
+        sites.append(site)
+        return site
+
+    yield make
+    for site in sites:
+        site.stop()
