@@ -41,6 +41,7 @@ from crawler.page import HTML_TYPES
 from crawler.rights.aitxt import AiTxt
 from crawler.rights.evidence import Evidence, Finding, FindingKind, Usage, Use
 from crawler.rights.robots import ROBOTS_PARSE_LIMIT_BYTES, RobotsTxt
+from crawler.rights.robotsfetch import OK, UNREACHABLE, MAX_REDIRECTS, RobotsOutcome, is_fresh, retry_plan, robots_outcome, use_last_good
 from crawler.rights.rsl import RslDocument
 from crawler.rights.stages import OriginRights, PolicyFile, RightsAssessment, assess_request, robots_unreachable_finding
 from crawler.rights.tdmrep import TdmRepFile
@@ -59,7 +60,6 @@ META_TRUNCATED = "tdmcrawl_truncated"
 META_ORIGINAL_HEADERS = "tdmcrawl_headers"
 
 POLICY_FILE_MAX_BYTES = ROBOTS_PARSE_LIMIT_BYTES + 16 * 1024
-MAX_POLICY_REDIRECTS = 5
 MAX_RSL_DOCUMENTS = 3
 
 
@@ -99,7 +99,7 @@ class _Unreachable:
 @dataclass
 class _OriginEntry:
     rights: OriginRights | None = None
-    expires_at: float = 0.0
+    fetched_at: float = 0.0
     last_good_robots: RobotsTxt | None = None
     last_good_file: PolicyFile | None = None
     unreachable: _Unreachable | None = None
@@ -276,7 +276,7 @@ class RightsMiddleware:
         if entry.unreachable is not None:
             if entry.unreachable.exhausted or entry.unreachable.retry_at > now:
                 return entry.unreachable
-        elif entry.rights is not None and entry.expires_at > now:
+        elif entry.rights is not None and is_fresh(entry.fetched_at, now, self.ttl):
             return entry.rights
         entry.fetching = asyncio.get_running_loop().create_future()
         try:
@@ -289,26 +289,27 @@ class RightsMiddleware:
     async def _load_origin(self, origin: Origin, entry: _OriginEntry) -> OriginRights | _Unreachable:
         robots_url = origin.url("/robots.txt")
         fetched = await self._fetch_policy_file(robots_url, "robots")
-        robots_file, robots, unreachable = self._read_robots(fetched)
-        if unreachable is not None:
-            if entry.last_good_robots is not None:
-                # RFC 9309 2.4: while robots.txt is unreachable, keep the last good copy.
-                robots, robots_file = entry.last_good_robots, PolicyFile(
-                    "robots", robots_url, "last-good-copy", fetched.status, entry.last_good_file.fetched_at if entry.last_good_file else None,
-                    entry.last_good_file.digest if entry.last_good_file else None, note=f"now {unreachable[0]}: {unreachable[1]}",
+        robots_file, robots, outcome = self._read_robots(fetched)
+        if outcome.kind == UNREACHABLE:
+            if use_last_good(outcome, entry.last_good_robots is not None):
+                last = entry.last_good_file
+                robots = entry.last_good_robots  # type: ignore[assignment]
+                robots_file = PolicyFile(
+                    "robots", robots_url, "last-good-copy", fetched.status, last.fetched_at if last else None,
+                    last.digest if last else None, note=f"now {outcome.state}: {outcome.note}",
                 )
             else:
                 attempts = (entry.unreachable.attempts if entry.unreachable else 0) + 1
-                exhausted = attempts > self.retry_times
-                delay = self.retry_delay * (2 ** (attempts - 1))
-                entry.unreachable = _Unreachable(unreachable[0], unreachable[1], attempts, exhausted, time.time() + delay)
-                self.crawler.stats.inc_value(f"tdmcrawl/robots/{unreachable[0]}")
-                if exhausted:
-                    logger.warning("%s unreachable after %d attempts (%s): its URLs are excluded", robots_url, attempts, unreachable[1])
+                plan = retry_plan(attempts, retries=self.retry_times, base_delay=self.retry_delay)
+                reason = outcome.reason or "robots-unreachable"
+                entry.unreachable = _Unreachable(reason, outcome.note, attempts, plan.exhausted, time.time() + plan.delay)
+                self.crawler.stats.inc_value(f"tdmcrawl/robots/{reason}")
+                if plan.exhausted:
+                    logger.warning("%s unreachable after %d attempts (%s): its URLs are excluded", robots_url, attempts, outcome.note)
                     self._release_parked(origin, entry)
                 else:
-                    logger.info("%s unreachable (%s); retry %d/%d in %.0fs", robots_url, unreachable[1], attempts, self.retry_times, delay)
-                    self._schedule_retry(origin, entry, delay)
+                    logger.info("%s unreachable (%s); retry %d/%d in %.1fs", robots_url, outcome.note, attempts, self.retry_times, plan.delay)
+                    self._schedule_retry(origin, entry, plan.delay)
                 return entry.unreachable
         else:
             entry.last_good_robots, entry.last_good_file = robots, robots_file
@@ -374,40 +375,22 @@ class RightsMiddleware:
             unreachable_findings=tuple(extra_findings),
         )
         entry.rights = rights
-        entry.expires_at = time.time() + self.ttl
+        entry.fetched_at = time.time()
         self._apply_crawl_delay(origin, robots)
         self._release_parked(origin, entry)
         self.crawler.signals.send_catch_log(origin_rights_loaded, origin=str(origin), rights=rights)
         return rights
 
-    def _read_robots(self, fetched: _Fetched) -> tuple[PolicyFile, RobotsTxt, tuple[str, str] | None]:
-        """RFC 9309 2.3.1: 2xx rules; 4xx (and >5 redirects) allow all; 5xx,
-        429 and network errors unreachable (complete disallow)."""
-        status = fetched.status
-        if fetched.redirect_limit:
-            robots = RobotsTxt.allow_all(fetched.url, f"more than {MAX_POLICY_REDIRECTS} redirects: unavailable, allow all")
-            return self._policy_file("robots", fetched, "redirect-limit"), robots, None
-        if fetched.error is not None:
-            reason = ("robots-unreachable-neterr", fetched.error)
-        elif status is None:
-            reason = ("robots-unreachable-neterr", "no response")
-        elif status == 429:
-            reason = ("robots-unreachable-429", "HTTP 429 (treated like 5xx, as Google does)")
-        elif status >= 500:
-            reason = ("robots-unreachable-5xx", f"HTTP {status}")
+    def _read_robots(self, fetched: _Fetched) -> tuple[PolicyFile, RobotsTxt, RobotsOutcome]:
+        """The file's record, its rules (none unless 2xx) and what the outcome means."""
+        outcome = robots_outcome(fetched.status, error=fetched.error, redirect_limit=fetched.redirect_limit)
+        if outcome.kind == OK:
+            robots = RobotsTxt.parse(fetched.body, source_url=fetched.url)
+            state = "ok-truncated" if robots.truncated or fetched.truncated else "ok"
         else:
-            reason = None
-        if reason is not None:
-            return self._policy_file("robots", fetched, reason[0].removeprefix("robots-")), RobotsTxt.allow_all(fetched.url, reason[1]), reason
-        if 300 <= status < 400:  # a redirect without Location: nothing to follow
-            robots = RobotsTxt.allow_all(fetched.url, f"HTTP {status} without a Location: unavailable, allow all")
-            return self._policy_file("robots", fetched, "unavailable-3xx"), robots, None
-        if 400 <= status < 500:
-            robots = RobotsTxt.allow_all(fetched.url, f"HTTP {status}: unavailable, allow all (body ignored)")
-            return self._policy_file("robots", fetched, "unavailable-4xx"), robots, None
-        robots = RobotsTxt.parse(fetched.body, source_url=fetched.url)
-        state = "ok-truncated" if robots.truncated or fetched.truncated else "ok"
-        return self._policy_file("robots", fetched, state), robots, None
+            robots = RobotsTxt.allow_all(fetched.url, outcome.note)
+            state = outcome.state
+        return self._policy_file("robots", fetched, state), robots, outcome
 
     def _policy_file(self, kind: str, fetched: _Fetched, state: str) -> PolicyFile:
         digest = self._archive_policy_file(fetched) if fetched.response is not None else None
@@ -450,7 +433,7 @@ class RightsMiddleware:
         hops: list[str] = []
         started = time.time()
         current = url
-        for _ in range(MAX_POLICY_REDIRECTS + 1):
+        for _ in range(MAX_REDIRECTS + 1):
             target = origin_of(current)
             blocked = await self._address_check(target.host, seed=False)
             if blocked is not None:

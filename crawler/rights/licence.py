@@ -108,8 +108,8 @@ def normalise_licence_url(url: str) -> str:
     path = re.sub(r"/(deed|legalcode)(\.[a-z]{2,3}([_-][a-z]{2,4})?)?/?$", "/", path, flags=re.I)
     path = re.sub(r"/(index\.html?)$", "/", path, flags=re.I)
     path = re.sub(r"/[0-9]+x[0-9]+\.(png|gif|svg)$", "/", path, flags=re.I)  # badge images
-    if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
-        path += "/"
+    if not path.endswith("/") and not re.search(r"\.[a-z]{2,5}$", path.rsplit("/", 1)[-1], re.I):
+        path += "/"  # "…/by/4.0" and "…/by/4.0/" are one licence; "LICENSE-2.0.html" is a file
     return f"https://{host}{path}" if host else url.strip()
 
 
