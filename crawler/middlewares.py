@@ -540,9 +540,11 @@ class RightsMiddleware:
         downloader = self.crawler.engine.downloader
         settings = downloader.per_slot_settings.setdefault(key, {})
         settings["delay"] = max(float(settings.get("delay", 0.0)), delay, downloader._delay)
+        settings["jitter"] = 0.0  # Crawl-delay is a minimum: no random shortening below it
         slot = downloader.slots.get(key)
-        if slot is not None and slot.delay < delay:
-            slot.delay = delay
+        if slot is not None:
+            slot.delay = max(slot.delay, delay)
+            slot.jitter = 0.0
 
     # ------------------------------------------------------------------ responses
     def _bytes_received(self, data: bytes, request: Request, spider: Any = None) -> None:

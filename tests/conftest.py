@@ -13,6 +13,7 @@ from typing import Any, Iterator
 import pyarrow.parquet as pq
 import pytest
 
+from crawler.demo import SITE_DIR, demo_settings, load_expected
 from crawler.localsite import LocalSite, Route
 
 REPO = Path(__file__).resolve().parent.parent
@@ -96,3 +97,20 @@ def site_factory() -> Iterator[Any]:
     yield make
     for site in sites:
         site.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[CrawlResult, LocalSite, dict[str, Any]]:
+    """One real crawl of the bundled demo site, shared by the tests that read its output."""
+    expected = load_expected()
+    out = tmp_path_factory.mktemp("demo") / "out"
+    site = LocalSite.from_directory(SITE_DIR).start()
+    try:
+        seeds = [site.url(name, "/") for name in expected["seeds"]]
+        settings = [arg for name, value in demo_settings().items() for arg in ("-s", f"{name}={value}")]
+        done = run_tdmcrawl("crawl", *seeds, "--out", str(out), "--quiet", "--contact", "mailto:tests@tdmcrawl.invalid", "-s", "TDMCRAWL_WORKERS=2", *settings, timeout=300)
+    finally:
+        site.stop()
+    return CrawlResult(out, done.returncode, done.stdout, done.stderr), site, expected
+
+

@@ -15,24 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from crawler.demo import demo_settings, load_expected
 from crawler.localsite import LocalSite
-from crawler.demo import SITE_DIR
-from tests.conftest import CrawlResult, read_rows, run_tdmcrawl
-
-
-@pytest.fixture(scope="module")
-def demo_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[CrawlResult, LocalSite, dict[str, Any]]:
-    expected = load_expected()
-    out = tmp_path_factory.mktemp("demo") / "out"
-    site = LocalSite.from_directory(SITE_DIR).start()
-    try:
-        seeds = [site.url(name, "/") for name in expected["seeds"]]
-        settings = [arg for name, value in demo_settings().items() for arg in ("-s", f"{name}={value}")]
-        done = run_tdmcrawl("crawl", *seeds, "--out", str(out), "--quiet", "--contact", "mailto:tests@tdmcrawl.invalid", "-s", "TDMCRAWL_WORKERS=2", *settings, timeout=300)
-    finally:
-        site.stop()
-    return CrawlResult(out, done.returncode, done.stdout, done.stderr), site, expected
+from tests.conftest import CrawlResult
 
 
 def url_of(site: LocalSite, origin: str, path: str) -> str:
