@@ -201,6 +201,72 @@ def print_short_summary(out: Path, stats: dict[str, Any]) -> None:
     print("\n".join(lines))
 
 
+def _output_dir(path: str) -> Path:
+    out = Path(path)
+    if not (out / "data").is_dir() and not (out / "warc").is_dir():
+        raise CliError(f"{path} is not a tdmcrawl output folder (no data/ or warc/ in it)")
+    return out
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from pipelines.summary import write_summary
+
+    out = _output_dir(args.dir)
+    summary = write_summary(out)
+    counts = summary["counts"]
+    print(
+        f"{out / 'summary.json'}: {counts['urls_considered']} URLs considered, {counts['documents_stored']} stored, "
+        f"{counts['urls_excluded']} excluded, {counts['urls_failed']} failed, over {len(summary['crawl_ids'])} crawl(s)"
+    )
+    return EXIT_OK
+
+
+PUSH_ALWAYS_EXCLUDED = [".job/**", "**/.*", ".*", "**/*.open", "**/*.journal.jsonl"]
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    import fnmatch
+
+    out = _output_dir(args.dir)
+    excluded = PUSH_ALWAYS_EXCLUDED + list(args.exclude or [])
+    files = []
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        relative = path.relative_to(out).as_posix()
+        if any(fnmatch.fnmatch(relative, pattern) or any(part.startswith(".") for part in relative.split("/")) for pattern in excluded):
+            continue
+        files.append((relative, path.stat().st_size))
+    if not (out / "README.md").exists():
+        raise CliError(f"{out} has no dataset card (README.md); run `tdmcrawl summary {out}` first")
+    total = sum(size for _, size in files)
+    if args.dry_run:
+        print(f"would upload {len(files)} files ({total / 1e6:.1f} MB) to dataset {args.repo_id}{' (private)' if args.private else ''}:")
+        for relative, size in files:
+            print(f"  {relative}  {size}")
+        return EXIT_OK
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    api.create_repo(args.repo_id, repo_type="dataset", private=args.private, exist_ok=True)
+    api.upload_folder(folder_path=str(out), repo_id=args.repo_id, repo_type="dataset", ignore_patterns=excluded, commit_message=f"tdmcrawl {__version__}: upload {out.name}")
+    print(f"uploaded {len(files)} files ({total / 1e6:.1f} MB) to https://huggingface.co/datasets/{args.repo_id}")
+    return EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from crawler.page import ExtractOptions
+    from pipelines.reextract import extract_directory
+    from pipelines.summary import write_summary
+
+    out = _output_dir(args.dir)
+    options = None
+    if args.fast or args.favor_precision or args.favor_recall or args.no_tables:
+        options = ExtractOptions(fast=args.fast, favor_precision=args.favor_precision, favor_recall=args.favor_recall, include_tables=not args.no_tables)
+    counts = extract_directory(out, options=options, workers=args.workers)
+    write_summary(out)
+    print(f"re-extracted {counts['rows']} documents from {counts['captures']} captures in {out / 'warc'}")
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------ parser
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
@@ -240,6 +306,27 @@ def make_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="output/demo", metavar="DIR", help="output folder (default output/demo)")
     common(demo)
     demo.set_defaults(func=cmd_demo)
+
+    summary = commands.add_parser("summary", help="rebuild summary.json, summary.md, charts and the dataset card from an output folder", description="Rebuild the crawl summary and dataset card from the tables of DIR (also for folders holding several crawls or workers).")
+    summary.add_argument("dir", metavar="DIR")
+    summary.set_defaults(func=cmd_summary)
+
+    push = commands.add_parser("push", help="upload an output folder to the Hugging Face Hub as a dataset", description="Upload DIR to the Hub dataset REPO_ID with huggingface_hub (token from HF_TOKEN or `hf auth login`). Nothing is uploaded without this command.")
+    push.add_argument("dir", metavar="DIR")
+    push.add_argument("repo_id", metavar="REPO_ID", help="e.g. my-org/my-crawl")
+    push.add_argument("--private", action="store_true", help="create the dataset repository as private")
+    push.add_argument("--dry-run", action="store_true", help="list what would be uploaded and stop")
+    push.add_argument("--exclude", action="append", metavar="PATTERN", help="leave out files matching PATTERN (e.g. 'warc/*'); repeatable")
+    push.set_defaults(func=cmd_push)
+
+    extract = commands.add_parser("extract", help="rebuild the documents table and WET files from the WARC files, without re-crawling", description="Re-extract text (and licences, languages) from the WARC captures of DIR with every core; the old documents table is replaced once the new one is complete.")
+    extract.add_argument("dir", metavar="DIR")
+    extract.add_argument("--fast", action="store_true", help="trafilatura's fast mode")
+    extract.add_argument("--favor-precision", action="store_true", help="prefer less text but less boilerplate")
+    extract.add_argument("--favor-recall", action="store_true", help="prefer more text")
+    extract.add_argument("--no-tables", action="store_true", help="leave tables out of the text")
+    extract.add_argument("--workers", type=_non_negative_int, metavar="N", help="worker processes (default: one per core)")
+    extract.set_defaults(func=cmd_extract)
     return parser
 
 

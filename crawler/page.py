@@ -161,6 +161,12 @@ def extract_text(tree: lxml.html.HtmlElement, url: str, options: ExtractOptions)
     return text or ""
 
 
+def warm_up() -> None:
+    """Load what the first page would otherwise pay for (language model, extractor)."""
+    identify_language("A few words in English to load the language model.")
+    parse_page(b"<html><body><main><p>Warm up text for the extractor, two sentences long. Nothing else.</p></main></body></html>", url="http://warm-up.invalid/", content_type="text/html")
+
+
 def parse_page(
     body: bytes,
     *,

@@ -45,9 +45,14 @@ def _worker_init(preload: tuple[str, ...]) -> None:
     # Ctrl-C goes to the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGALRM, _on_alarm)
-    for module in preload:
+    import importlib
+
+    for name in preload:
         try:
-            __import__(module)
+            module = importlib.import_module(name)
+            warm_up = getattr(module, "warm_up", None)
+            if callable(warm_up):
+                warm_up()  # load models before the first job's time limit starts
         except Exception:  # a failed warm-up shows up again, clearly, on the first job
             pass
 

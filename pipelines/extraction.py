@@ -103,7 +103,7 @@ def metadata_fields(row: dict[str, Any], capture: Capture) -> tuple[tuple[str, s
     fields = [
         ("via", capture.via or ""),
         ("hopsFromSeed", capture.hops),
-        ("fetchTimeMs", str(row.get("fetch_time_ms") or "")),
+        ("fetchTimeMs", "" if row.get("fetch_time_ms") is None else str(row["fetch_time_ms"])),
         ("charset-detected", row.get("content_charset") or ""),
         ("languages", json.dumps({"language": row.get("language"), "score": row.get("language_score")})),
         ("robots-txt", f"{row.get('robots_txt_url')} {row.get('robots_txt_digest') or ''} {row.get('robots_txt_status')}".strip()),

@@ -97,8 +97,8 @@ def iter_stored_captures(warc_path: Path, relative_name: str) -> Iterator[Stored
                 }
                 continue
             if kind == "metadata" and pending and headers.get_header("WARC-Concurrent-To") == pending["id"]:
-                offset = iterator.get_record_offset()
                 fields = _parse_fields(record.content_stream().read())
+                offset = iterator.get_record_offset()  # after reading: warcio reads to the end to find it
                 rights = json.loads(fields.get("tdmcrawl-rights", "{}"))
                 latency = fields.get("fetchTimeMs")
                 extractor = fields.get("extractor", "")
