@@ -115,15 +115,24 @@ def run_crawl(settings: Any, spider_kwargs: dict[str, Any]) -> tuple[int, dict[s
         raise CliError(str(exc)) from None
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ResearchSpider)
+    failures: list[Any] = []
     try:
-        process.crawl(crawler, **spider_kwargs)
+        deferred = process.crawl(crawler, **spider_kwargs)
+        deferred.addErrback(lambda failure: failures.append(failure))
         process.start()
     except UsageError as exc:
         raise CliError(str(exc)) from None
+    for failure in failures:
+        if failure.check(UsageError):
+            raise CliError(str(failure.value))
+        raise CliError(f"the crawl could not run: {failure.getErrorMessage()}")
     stats = crawler.stats.get_stats() if crawler.stats else {}
     reason = stats.get("finish_reason")
-    if reason in ("shutdown", "interrupted"):
-        return EXIT_INTERRUPTED, stats
+    if reason == "shutdown":
+        # Stopped on request (SIGTERM, Ctrl-C): in-flight work finished and files
+        # closed; the same command resumes it.
+        logging.getLogger("tdmcrawl").warning("stopped on request; run the same command again to resume")
+        return EXIT_OK, stats
     if reason != "finished":
         return EXIT_ERRORS, stats
     if stats.get("log_count/ERROR", 0):
@@ -145,6 +154,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         extra["TDMCRAWL_ALLOW_PRIVATE_ADDRESSES"] = True
     if args.crawl_id:
         extra["TDMCRAWL_CRAWL_ID"] = args.crawl_id
+    if args.append:
+        extra["TDMCRAWL_APPEND"] = True
+    job_dir = Path(args.job) if args.job else Path(args.out) / ".job"
+    extra["TDMCRAWL_JOB_DIR"] = str(job_dir)
+    extra["JOBDIR"] = str(job_dir / "scrapy")
     settings = build_settings(out=Path(args.out), policy=args.policy, contact=args.contact, overrides=args.set or (), extra=extra, settings_module=args.settings)
     spider_kwargs = {
         "seeds": list(args.seeds),
@@ -163,6 +177,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from crawler.demo import demo_site, demo_settings
 
     out = Path(args.out)
+    if out.exists() and (out / "runs").is_dir():
+        import shutil
+
+        shutil.rmtree(out)  # the demo starts afresh each time
     with demo_site() as site:
         seeds = site.seeds()
         print(f"Serving the demo site on {', '.join(site.site.base(o) for o in site.origin_names())}", file=sys.stderr)
@@ -298,6 +316,8 @@ def make_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--contact", metavar="URL_OR_EMAIL", help="how site owners reach you; goes into the User-Agent: tdmcrawl/VERSION (+CONTACT)")
     crawl.add_argument("--allow-private-addresses", action="store_true", help="allow hosts that resolve to private, loopback or link-local addresses")
     crawl.add_argument("--crawl-id", metavar="ID", help="name of this crawl (default: generated from the time)")
+    crawl.add_argument("--job", metavar="DIR", help="job directory (lock, frontier journal, Scrapy JOBDIR); default DIR/.job. Re-running the same command resumes an interrupted crawl")
+    crawl.add_argument("--append", action="store_true", help="add a new crawl to an output folder that already holds a finished one")
     crawl.add_argument("--settings", metavar="MODULE", help="an extra settings module to apply (e.g. settings.benchmark)")
     common(crawl)
     crawl.set_defaults(func=cmd_crawl)

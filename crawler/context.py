@@ -47,9 +47,20 @@ def software_versions() -> dict[str, str]:
     return versions
 
 
+def resumable_crawl_id(job_dir: Path) -> str | None:
+    """The crawl id of an unfinished job in ``job_dir`` (a resumed crawl keeps its id)."""
+    from crawler.jobs import FINISHED, JobDirectory
+
+    state = JobDirectory(job_dir).read_state()
+    if state.get("crawl_id") and state.get("status") != FINISHED:
+        return str(state["crawl_id"])
+    return None
+
+
 @dataclass
 class CrawlContext:
     output_dir: Path
+    job_dir: Path
     crawl_id: str
     worker_id: str
     token: str
@@ -65,13 +76,16 @@ class CrawlContext:
     @classmethod
     def from_settings(cls, settings: Any) -> "CrawlContext":
         token = settings.get("TDMCRAWL_PRODUCT_TOKEN") or PRODUCT_TOKEN
+        output_dir = Path(settings.get("TDMCRAWL_OUTPUT_DIR") or "output/crawl")
+        job_dir = Path(settings.get("TDMCRAWL_JOB_DIR") or output_dir / ".job")
         contact = settings.get("TDMCRAWL_CONTACT") or None
         extract = dict(settings.getdict("TDMCRAWL_EXTRACT"))
         if not settings.getbool("TDMCRAWL_EXTRACT_TEXT", True):
             extract["extract_text"] = False
         return cls(
-            output_dir=Path(settings.get("TDMCRAWL_OUTPUT_DIR") or "output/crawl"),
-            crawl_id=settings.get("TDMCRAWL_CRAWL_ID") or new_crawl_id(),
+            output_dir=output_dir,
+            job_dir=job_dir,
+            crawl_id=settings.get("TDMCRAWL_CRAWL_ID") or resumable_crawl_id(job_dir) or new_crawl_id(),
             worker_id=settings.get("TDMCRAWL_WORKER_ID") or "w0",
             token=token,
             contact=contact,

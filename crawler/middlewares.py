@@ -151,6 +151,7 @@ class RightsMiddleware:
         self.min_delays: dict[str, float] = {}
         crawler.signals.connect(self._headers_received, signal=signals.headers_received)
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
+        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
 
@@ -232,6 +233,12 @@ class RightsMiddleware:
             ),
         )
         raise Decided(f"{decision}: {reason}")
+
+    async def _spider_opened(self, spider: Any = None) -> None:
+        """Seeds on non-public addresses allow those addresses for the whole crawl,
+        also when a resumed crawl does not request its seeds again."""
+        for url in getattr(spider, "seeds", None) or ():
+            await self._address_check(origin_of(url).host, seed=True)
 
     # ------------------------------------------------------------------ addresses
     async def _resolve(self, host: str) -> tuple[str, ...]:

@@ -42,8 +42,10 @@ def _on_alarm(signum: int, frame: object) -> None:
 
 
 def _worker_init(preload: tuple[str, ...]) -> None:
-    # Ctrl-C goes to the whole process group; the parent decides when workers stop.
+    # Ctrl-C and a group-wide SIGTERM reach workers too; the parent decides when
+    # they stop (after finishing their jobs), and pebble kills them if it must.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGALRM, _on_alarm)
     import importlib
 

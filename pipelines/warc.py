@@ -387,33 +387,37 @@ class WarcFileSet:
                 self._close_file(target)
 
 
-def recover_open_files(directory: Path | str) -> list[tuple[str, int, int]]:
-    """Make every ``*.open`` file a killed crawl left valid: keep it up to the end
-    of its last complete record (gzip member), drop the rest, rename it.
-    Returns (file name, records kept, bytes dropped) for each."""
+def recover_open_files(directory: Path | str, capture_ends: Sequence[str] | None = None) -> list[tuple[str, int, int]]:
+    """Make every ``*.open`` file a killed crawl left valid: keep it up to the
+    end of its last complete capture (the last record whose type is in
+    ``capture_ends``, e.g. the metadata record that closes a capture; any
+    complete record when None), drop the rest, rename it. Returns (file name,
+    records kept, bytes dropped) for each; a file with nothing kept is removed."""
     recovered = []
     for path in sorted(Path(directory).glob("*" + OPEN_SUFFIX)):
         size = path.stat().st_size
         good_end = 0
-        records = 0
+        records = kept = 0
         try:
             with open(path, "rb") as handle:
                 iterator = ArchiveIterator(handle, check_digests=False)
                 for record in iterator:
                     record.content_stream().read()
                     iterator.read_to_end(record)
-                    good_end = iterator.get_record_offset() + iterator.get_record_length()
                     records += 1
+                    if capture_ends is None or record.rec_type in capture_ends:
+                        good_end = iterator.get_record_offset() + iterator.get_record_length()
+                        kept = records
         except Exception as exc:  # a half-written member ends the walk
             logger.info("recovering %s: stopped at %d (%s)", path.name, good_end, exc)
         with open(path, "r+b") as handle:
             handle.truncate(good_end)
         final = path.with_name(path.name[: -len(OPEN_SUFFIX)])
-        if records == 0:
+        if kept == 0:
             path.unlink()
         else:
             os.replace(path, final)
-        recovered.append((final.name, records, size - good_end))
+        recovered.append((final.name, kept, size - good_end))
     return recovered
 
 

@@ -90,3 +90,7 @@ TDMCRAWL_PROGRESS = "auto"  # auto: a live display on a terminal, a log line eve
 TDMCRAWL_PROGRESS_INTERVAL = 30.0
 TDMCRAWL_RETRY_AFTER_MAX = 600.0  # longest Retry-After honoured, seconds
 TDMCRAWL_FOLLOW_SITEMAPS = True  # read the sitemaps robots.txt lists (in scope only)
+
+# --- Jobs (resume after a crash; see crawler/jobs.py).
+TDMCRAWL_JOB_DIR = None  # default <TDMCRAWL_OUTPUT_DIR>/.job; `tdmcrawl crawl` also sets JOBDIR=<job>/scrapy
+TDMCRAWL_APPEND = False  # allow a new crawl into an output folder holding a finished one

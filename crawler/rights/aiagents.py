@@ -1,16 +1,19 @@
 """Known AI crawlers, and what a robots.txt says to the ones that train models.
 
-Owns the maintained list in ``data/ai_agents.json`` (product tokens, operator,
-role) and the reading of robots.txt groups aimed at AI-training crawlers: a
-Disallow for such an agent on a path is taken as a reservation of training
-for that path (only groups that name the agent explicitly count; the ``*``
-group already applies to us). No Scrapy import, no I/O beyond the packaged file.
+Owns the packaged list in ``data/ai_agents.json`` (product tokens as the
+ai-robots-txt project lists them, operator, role) and the reading of
+robots.txt groups aimed at AI-training crawlers: a group that names such an
+agent and disallows a URL is taken as a reservation of training for that URL.
+Only groups that name the agent count; the ``*`` group already applies to us
+through :meth:`RobotsTxt.can_fetch`.
+
+It must not import Scrapy or read anything but the packaged file.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Iterable
@@ -18,44 +21,68 @@ from typing import Iterable
 from .evidence import Finding, FindingKind, Usage, Use
 from .robots import RobotsTxt, normalise_agent
 
+ROLES = ("training", "search", "user", "other")
+
 
 @dataclass(frozen=True)
 class AiAgent:
+    """One AI crawler: its robots.txt token, who runs it, and what for."""
+
     token: str
     operator: str
     role: str  # training | search | user | other
-    control_only: bool
+    control_only: bool  # a token that sends no requests (Google-Extended, Applebot-Extended)
 
 
 @lru_cache(maxsize=1)
 def load_agents() -> tuple[AiAgent, ...]:
-    data = json.loads(resources.files("crawler.rights").joinpath("data/ai_agents.json").read_text("utf-8"))
-    return tuple(AiAgent(a["token"], a.get("operator", ""), a.get("role", "other"), bool(a.get("control_only"))) for a in data["agents"])
+    """The packaged list, in file order (read once)."""
+    text = resources.files("crawler.rights").joinpath("data/ai_agents.json").read_text("utf-8")
+    return tuple(
+        AiAgent(
+            token=str(entry["token"]),
+            operator=str(entry.get("operator", "")),
+            role=entry.get("role") if entry.get("role") in ROLES else "other",
+            control_only=bool(entry.get("control_only", False)),
+        )
+        for entry in json.loads(text)["agents"]
+    )
 
 
 def training_agent_tokens() -> tuple[str, ...]:
-    return tuple(a.token for a in load_agents() if a.role == "training")
+    """Tokens of the agents that collect content for AI training, as listed."""
+    return tuple(agent.token for agent in load_agents() if agent.role == "training")
 
 
 def agent_restriction_findings(robots: RobotsTxt, url: str, tokens: Iterable[str] | None = None) -> list[Finding]:
-    """One restrictive finding per AI-training agent whose own group disallows ``url``."""
-    findings = []
+    """One restrictive ``ai-agent`` finding per AI-training agent whose own
+    group (not ``*``) disallows ``url``, with the deciding robots.txt line.
+
+    Tokens are matched the way robots.txt groups are (``Brightbot 1.0`` and
+    ``brightbot`` are one agent); each agent is reported once, under the first
+    spelling given."""
+    findings: list[Finding] = []
     seen: set[str] = set()
-    for token in tokens if tokens is not None else training_agent_tokens():
+    for token in training_agent_tokens() if tokens is None else tokens:
         key = normalise_agent(token)
-        if key in seen or not robots.has_group_for(key):
+        if not key or key == "*" or key in seen:
             continue
         seen.add(key)
+        if not robots.has_group_for(key):
+            continue
         match = robots.can_fetch(url, key)
-        if not match.allowed:
-            findings.append(
-                Finding(
-                    signal="ai-agent",
-                    reason=f"ai-agent-restriction:{token}",
-                    kind=FindingKind.USE,
-                    restrictive=True,
-                    usage=Usage(train=Use.DENY, tdm=Use.DENY),
-                    evidence=(match.evidence,),
-                )
+        if match.allowed:
+            continue
+        note = "; ".join(filter(None, (f"User-agent group for {token}", match.evidence.note)))
+        evidence = replace(match.evidence, signal="ai-agent", note=note)
+        findings.append(
+            Finding(
+                signal="ai-agent",
+                reason=f"ai-agent-restriction:{token}",
+                kind=FindingKind.USE,
+                restrictive=True,
+                usage=Usage(train=Use.DENY, tdm=Use.DENY),
+                evidence=(evidence,),
             )
+        )
     return findings

@@ -17,6 +17,7 @@ from typing import Any, AsyncIterator, Iterable
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, UsageError
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
@@ -31,6 +32,7 @@ from twisted.internet.error import (
 from crawler.context import CrawlContext
 from crawler.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_PAGE, DecisionRecord
 from crawler.items import DocumentItem
+from crawler.jobs import FINISHED, RUNNING, STOPPED, FrontierEntry, JobDirectory, JobLocked, decided_urls, recover_output
 from crawler.middlewares import (
     META_ASSESSMENT,
     META_SEED,
@@ -118,10 +120,61 @@ class ResearchSpider(scrapy.Spider):
             raise UsageError("the research spider needs crawler.middlewares.RightsMiddleware enabled (it enforces the rights)")
         spider.context = CrawlContext.for_crawler(crawler)
         spider.pool = WorkerPool.for_crawler(crawler)
+        spider._open_job(crawler)
         spider.follow_sitemaps = crawler.settings.getbool("TDMCRAWL_FOLLOW_SITEMAPS", True)
         spider.sitemaps_seen: set[str] = set()
         crawler.signals.connect(spider.origin_loaded, signal=origin_rights_loaded)
         return spider
+
+    # ------------------------------------------------------------------ the job
+    def _open_job(self, crawler: Any) -> None:
+        """Lock the job directory; when it holds an unfinished crawl, repair the
+        output and take up every admitted URL that has no decision yet."""
+        context = self.context
+        job = JobDirectory(context.job_dir)
+        try:
+            job.lock()
+        except JobLocked as exc:
+            raise UsageError(f"could not start: {exc}") from None
+        state = job.read_state()
+        if state.get("status") == FINISHED and not crawler.settings.getbool("TDMCRAWL_APPEND"):
+            job.unlock()
+            raise UsageError(
+                f"{context.output_dir} already holds the finished crawl {state.get('crawl_id')}; use a new --out "
+                f"(with --previous {context.output_dir} to recrawl it incrementally) or --append to add another crawl to it"
+            )
+        self.job = job
+        self.pending: list[FrontierEntry] = []
+        if state.get("crawl_id") == context.crawl_id and state.get("status") in (RUNNING, STOPPED):
+            report = recover_output(context.output_dir, crawl_id=context.crawl_id, worker_id=context.worker_id, profile=context.profile.name)
+            if report:
+                self.logger.warning(
+                    "repaired the output of the interrupted run: %d WARC file(s) cut to their last complete capture, %d Parquet shard(s) rebuilt, %d row(s) rebuilt from WARC",
+                    len(report.warc_files), len(report.parquet_shards), report.orphan_captures,
+                )
+            job.reset_scrapy_queue()
+            decided = decided_urls(context.output_dir)
+            for entry in job.read_frontier():
+                fingerprint = _fingerprint(entry.url)
+                if fingerprint in self.seen:
+                    continue
+                self.seen.add(fingerprint)
+                self.considered += 1
+                if entry.url not in decided:
+                    self.pending.append(entry)
+            self.logger.info("resuming crawl %s: %d URLs admitted, %d without a decision", context.crawl_id, self.considered, len(self.pending))
+        job.write_state(crawl_id=context.crawl_id, worker_id=context.worker_id, status=RUNNING, output=str(context.output_dir), seeds=self.seeds)
+        crawler.signals.connect(self._job_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._close_job, signal=signals.spider_closed)
+
+    def _job_opened(self, spider: Any) -> None:
+        if self.considered:
+            self.crawler.stats.set_value("tdmcrawl/resume/admitted", self.considered)
+            self.crawler.stats.set_value("tdmcrawl/resume/pending", len(self.pending))
+
+    def _close_job(self, spider: Any, reason: str) -> None:
+        self.job.write_state(status=FINISHED if reason == "finished" else STOPPED, finish_reason=reason)
+        self.job.unlock()
 
     # ------------------------------------------------------------------ scope
     def in_scope(self, url: str) -> bool:
@@ -143,6 +196,13 @@ class ResearchSpider(scrapy.Spider):
         self.considered += 1
         return True
 
+    def admit(self, url: str, *, depth: int, via: str | None, hops: str) -> bool:
+        """Admit a URL into the crawl and journal it (resume sends it again until decided)."""
+        if not self._admit(url):
+            return False
+        self.job.admit(url, depth, via, hops)
+        return True
+
     def request_for(self, url: str, *, depth: int, via: str | None, hops: str, seed: bool = False) -> scrapy.Request:
         return scrapy.Request(
             url,
@@ -152,6 +212,11 @@ class ResearchSpider(scrapy.Spider):
         )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.pending or self.considered:
+            for entry in self.pending:
+                request = self.request_for(entry.url, depth=entry.depth, via=entry.via, hops=entry.hops, seed=entry.depth == 0)
+                yield request.replace(dont_filter=True)
+            return
         for url in self.seeds:  # seeds are crawled even outside --allowed-domains
             fingerprint = _fingerprint(url)
             if fingerprint in self.seen:
@@ -160,6 +225,7 @@ class ResearchSpider(scrapy.Spider):
                 break
             self.seen.add(fingerprint)
             self.considered += 1
+            self.job.admit(url, 0, None, "")
             yield self.request_for(url, depth=0, via=None, hops="", seed=True)
 
     # ------------------------------------------------------------------ sitemaps
@@ -187,7 +253,7 @@ class ResearchSpider(scrapy.Spider):
             return
         for url in sitemap.urls:
             url = safe_url(url)
-            if is_crawlable_url(url) and self._admit(url):
+            if is_crawlable_url(url) and self.admit(url, depth=1, via=response.url, hops="X"):
                 yield self.request_for(url, depth=1, via=response.url, hops="X")
 
     def sitemap_error(self, failure: Any) -> None:
@@ -215,7 +281,7 @@ class ResearchSpider(scrapy.Spider):
         for link in outcome.links:
             if self.max_depth is not None and depth + 1 > self.max_depth:
                 break
-            if self._admit(link):
+            if self.admit(link, depth=depth + 1, via=response.url, hops=hops + "L"):
                 yield self.request_for(link, depth=depth + 1, via=response.url, hops=hops + "L")
 
         if outcome.failure is not None:

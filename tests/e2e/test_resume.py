@@ -1,0 +1,132 @@
+"""Crash-safe resume: a crawl killed with SIGKILL at several moments, or
+stopped with SIGTERM, and resumed with the same command ends with valid files
+and every URL decided exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from crawler.localsite import LocalSite, Route, html
+from tests.conftest import FAST, REPO, CrawlResult
+
+PAGES = 60
+PROSE = "Harbour notes for the resume test: tides, ferries and the lake, enough words to extract. " * 6
+
+
+def site_routes() -> dict[str, Route]:
+    routes: dict[str, Route] = {}
+    for i in range(PAGES):
+        links = "".join(f'<a href="{"/" if j == 0 else f"/p{j}"}">page {j}</a> ' for j in (i + 1, i + 2, (i * 7) % PAGES) if j < PAGES)
+        route = html(f"<html><head><title>Page {i}</title></head><body><main><h1>Page {i}</h1><p>{PROSE}</p><p>{links}</p></main></body></html>")
+        route.delay = 0.03
+        routes["/" if i == 0 else f"/p{i}"] = route
+    return routes
+
+
+def command(site: LocalSite, out: Path) -> list[str]:
+    return [sys.executable, "-m", "crawler.cli", "crawl", site.url("a", "/"), "--out", str(out), "--quiet", *FAST, "-s", "CONCURRENT_REQUESTS=4"]
+
+
+def start(site: LocalSite, out: Path) -> subprocess.Popen:
+    return subprocess.Popen(command(site, out), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def wait_for_requests(site: LocalSite, count: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while len([p for p in site.paths("a") if p.startswith("/p") or p == "/"]) < count:
+        assert process.poll() is None, process.communicate()[1][-2000:]
+        assert time.monotonic() < deadline, "the crawl did not make progress"
+        time.sleep(0.02)
+
+
+def check_complete(out: Path) -> None:
+    result = CrawlResult(out, 0, "", "")
+    decisions = result.decisions()
+    counts = Counter(row["url"] for row in decisions)
+    assert all(n == 1 for n in counts.values()), [u for u, n in counts.items() if n > 1]
+    assert len(counts) == PAGES, len(counts)
+    assert {row["decision"] for row in decisions} == {"stored"}
+    documents = result.documents()
+    assert len({d["url"] for d in documents}) == len(documents) == PAGES
+    assert not list(out.rglob("*.open")) and not [p for p in (out / "data").rglob(".*") if p.is_file()]
+    warcs = [str(p) for sub in ("warc", "wet", "policy") for p in (out / sub).glob("*.gz")]
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", *warcs], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout[-2000:]
+    for path in (out / "data").rglob("*.parquet"):
+        pq.read_table(path)
+    # every stored URL has exactly one response record across all WARC files
+    from warcio.archiveiterator import ArchiveIterator
+
+    responses = Counter()
+    for path in (out / "warc").glob("*.warc.gz"):
+        with open(path, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type == "response":
+                    responses[record.rec_headers.get_header("WARC-Target-URI")] += 1
+    assert all(n == 1 for n in responses.values()), [u for u, n in responses.items() if n > 1]
+
+
+@pytest.mark.parametrize("kill_after", [1, 12, 35])
+def test_sigkill_at_any_moment_then_resume(tmp_path: Path, site_factory, kill_after: int) -> None:
+    site = site_factory({"a": site_routes()})
+    out = tmp_path / "out"
+    process = start(site, out)
+    wait_for_requests(site, kill_after, process)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    state = json.loads((out / ".job" / "state.json").read_text())
+    assert state["status"] == "running"  # nobody had the chance to say otherwise
+    resumed = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    check_complete(out)
+    assert json.loads((out / ".job" / "state.json").read_text())["status"] == "finished"
+
+
+def test_sigterm_stops_gracefully_and_resumes(tmp_path: Path, site_factory) -> None:
+    site = site_factory({"a": site_routes()})
+    out = tmp_path / "out"
+    process = start(site, out)
+    wait_for_requests(site, 15, process)
+    os.killpg(process.pid, signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr[-2000:]
+    assert "run the same command again to resume" in stderr
+    assert json.loads((out / ".job" / "state.json").read_text())["status"] == "stopped"
+    assert not list(out.rglob("*.open"))  # files were closed
+    first_part = len(CrawlResult(out, 0, "", "").decisions())
+    assert 0 < first_part < PAGES
+    resumed = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    check_complete(out)
+
+
+def test_two_runs_never_share_a_job_directory(tmp_path: Path, site_factory) -> None:
+    site = site_factory({"a": site_routes()})
+    out = tmp_path / "out"
+    process = start(site, out)
+    try:
+        wait_for_requests(site, 2, process)
+        second = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2
+        assert "could not start: another crawl is using the job directory" in second.stderr
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def test_a_finished_output_is_not_crawled_into_again(tmp_path: Path, site_factory) -> None:
+    site = site_factory({"a": {"/": html("<html><body><p>one page only, with a few words.</p></body></html>")}})
+    out = tmp_path / "out"
+    assert subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=120).returncode == 0
+    again = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "already holds the finished crawl" in again.stderr
