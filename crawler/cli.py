@@ -156,6 +156,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         extra["TDMCRAWL_CRAWL_ID"] = args.crawl_id
     if args.append:
         extra["TDMCRAWL_APPEND"] = True
+    if args.previous:
+        if not (Path(args.previous) / "data" / "documents").is_dir():
+            raise CliError(f"--previous {args.previous} is not a tdmcrawl output folder (no data/documents)")
+        if Path(args.previous).resolve() == Path(args.out).resolve():
+            raise CliError("--previous must be another output folder than --out")
+        extra["TDMCRAWL_PREVIOUS"] = str(args.previous)
     job_dir = Path(args.job) if args.job else Path(args.out) / ".job"
     extra["TDMCRAWL_JOB_DIR"] = str(job_dir)
     extra["JOBDIR"] = str(job_dir / "scrapy")
@@ -317,6 +323,7 @@ def make_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--allow-private-addresses", action="store_true", help="allow hosts that resolve to private, loopback or link-local addresses")
     crawl.add_argument("--crawl-id", metavar="ID", help="name of this crawl (default: generated from the time)")
     crawl.add_argument("--job", metavar="DIR", help="job directory (lock, frontier journal, Scrapy JOBDIR); default DIR/.job. Re-running the same command resumes an interrupted crawl")
+    crawl.add_argument("--previous", metavar="DIR", help="an earlier output of this crawl: revisit its pages with conditional requests (304 = unchanged, no body downloaded) and record pages whose rights now exclude them as withdrawn")
     crawl.add_argument("--append", action="store_true", help="add a new crawl to an output folder that already holds a finished one")
     crawl.add_argument("--settings", metavar="MODULE", help="an extra settings module to apply (e.g. settings.benchmark)")
     common(crawl)

@@ -24,3 +24,15 @@ class DocumentItem:
     reservations: tuple[str, ...] = ()
     original_url: str | None = None  # the URL first requested, before redirects
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RevisitItem:
+    """A 304 answer to a conditional request: the page is unchanged since the
+    previous crawl stored it; the WARC pipeline writes a revisit record."""
+
+    capture: Capture
+    previous: Any  # crawler.previous.PreviousCapture
+    original_url: str
+    depth: int = 0
+    policy_digests: tuple[str, ...] = ()

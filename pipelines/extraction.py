@@ -87,6 +87,8 @@ def capture_columns(capture: Capture, identified_type: str, crawl_id: str) -> di
         "content_sha256": hashlib.sha256(capture.body).hexdigest(),
         "content_truncated": capture.truncated,
         "http_protocol": (capture.protocol or "").lower() or None,
+        "http_etag": capture.header("ETag"),
+        "http_last_modified": capture.header("Last-Modified"),
         "ip_address": capture.ip_address,
         "fetch_redirect_chain": list(capture.redirect_chain),
         "via": capture.via,

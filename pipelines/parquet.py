@@ -279,19 +279,30 @@ class DecisionsWriter:
         )
         crawler.signals.connect(self.record, signal=decision_recorded)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
+        from crawler.previous import PreviousCrawl
+
+        self.previous = PreviousCrawl.for_crawler(crawler) if crawler.settings.get("TDMCRAWL_PREVIOUS") else None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "DecisionsWriter":
         return cls(crawler)
 
     def record(self, record: Any) -> None:
+        from dataclasses import replace
+
+        from crawler.decisions import EXCLUDED, WITHDRAWN
         from crawler.rights.policy import reason_family
 
+        if record.decision == EXCLUDED and self.previous is not None:
+            earlier = self.previous.lookup(record.url) or (self.previous.lookup(record.final_url) if record.final_url else None)
+            if earlier is not None:
+                # Stored before, excluded now: consent was withdrawn since the previous crawl.
+                record = replace(record, decision=WITHDRAWN, document_id=earlier.document_id)
         row = record.row(crawl_id=self.context.crawl_id, profile=self.context.profile.name)
         self.writer.write(row)
         stats = self.crawler.stats
         stats.inc_value(f"tdmcrawl/decisions/{record.decision}")
-        if record.decision != "stored" and record.reason:
+        if record.decision in ("excluded", "failed", "withdrawn") and record.reason:
             stats.inc_value(f"tdmcrawl/{record.decision}/{reason_family(record.reason)}")
             stats.inc_value(f"tdmcrawl/reason/{record.reason}")
 

@@ -58,6 +58,8 @@ _DOCUMENT_COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     ("content_sha256", pa.string(), False, "SHA-256 of the body, hex"),
     ("content_truncated", pa.string(), True, "WARC-Truncated reason when the body was cut"),
     ("http_protocol", pa.string(), True, "protocol of the fetch (http/1.1, h2)"),
+    ("http_etag", pa.string(), True, "ETag the server sent (used for conditional requests when the URL is crawled again)"),
+    ("http_last_modified", pa.string(), True, "Last-Modified the server sent"),
     ("ip_address", pa.string(), True, "server address"),
     ("fetch_redirect_chain", pa.list_(pa.string()), False, "URLs redirected from, in order"),
     ("via", pa.string(), True, "page the link was found on (null for a seed)"),

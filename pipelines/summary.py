@@ -151,7 +151,7 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
     decisions = read_columns(
         out / "data" / "decisions",
         DECISIONS_SCHEMA,
-        ["url", "decision", "reason", "reason_family", "fetch_status", "decided_at", "url_host_registered_domain", "policy_profile", "dump", "reservations"],
+        ["url", "decision", "reason", "reason_family", "fetch_status", "decided_at", "url_host_registered_domain", "policy_profile", "dump", "reservations", "document_id", "evidence"],
     )
     runs = load_runs(out)
     docs = documents.to_pydict()
@@ -283,6 +283,11 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
             "top": domain_rows[:top_n],
             "table": "data/domains/domains.parquet",
         },
+        "withdrawals": [
+            {"url": u, "reason": r, "previous_document_id": d, "evidence": e}
+            for u, dec, r, d, e in zip(decs["url"], decs["decision"], decs["reason"], decs["document_id"], decs["evidence"])
+            if dec == "withdrawn"
+        ],
         "removals": [],
         "artefacts": [],
     }
@@ -488,6 +493,15 @@ def render_markdown(summary: dict[str, Any]) -> str:
     ]
     if "charts/top_domains.png" in summary.get("charts", []):
         parts += ["", "![Domains by stored content](charts/top_domains.png)"]
+    if summary.get("withdrawals"):
+        parts += [
+            "",
+            "## Withdrawn since the previous crawl",
+            "",
+            "These URLs were stored by an earlier crawl and their rights now exclude them; users of a dataset published from that crawl should remove the rows with these document ids.",
+            "",
+            _table(((w["url"], w["reason"], w["previous_document_id"]) for w in summary["withdrawals"]), ("URL", "reason", "previous document id")),
+        ]
     if summary.get("removals"):
         parts += ["", "## Removals", "", _table(((r["removed_at"], r["reason"], r["documents"]) for r in summary["removals"]), ("when", "why", "documents removed"))]
     parts += ["", "## Files", "", _table(((a["path"], a["bytes"], a.get("rows", a.get("records")), a["sha256"][:16] + "…") for a in summary["artefacts"]), ("file", "bytes", "rows/records", "sha256"))]

@@ -183,6 +183,66 @@ def build_capture_records(
     )
 
 
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+def build_revisit_records(
+    capture: Capture,
+    *,
+    warcinfo_id: str,
+    refers_to: str,
+    refers_to_target_uri: str,
+    refers_to_date: str,
+) -> CaptureRecords:
+    """A 304 answer to a conditional request: ``request`` + ``revisit``
+    (profile server-not-modified) pointing at the earlier capture by id, URI
+    and date (what pywb and wabac.js resolve revisits by)."""
+    writer = _Serializer(gzip=False, warc_version=WARC_VERSION)
+    request_id, revisit_id = new_record_id(), new_record_id()
+    date = warc_date(capture.fetched_at)
+    target = safe_url(capture.url)
+    common = {"WARC-Date": date, "WARC-Warcinfo-ID": warcinfo_id}
+    if capture.ip_address:
+        common["WARC-IP-Address"] = capture.ip_address
+    status_line, headers = response_head(capture)
+    revisit = writer.create_warc_record(
+        target,
+        "revisit",
+        payload=io.BytesIO(b""),
+        length=0,
+        warc_headers_dict=dict(
+            common,
+            **{
+                "WARC-Record-ID": revisit_id,
+                "WARC-Concurrent-To": request_id,
+                "WARC-Profile": SERVER_NOT_MODIFIED,
+                "WARC-Refers-To": refers_to,
+                "WARC-Refers-To-Target-URI": safe_url(refers_to_target_uri),
+                "WARC-Refers-To-Date": refers_to_date,
+            },
+        ),
+        http_headers=StatusAndHeaders(status_line, headers, protocol="HTTP/1.1"),
+    )
+    request_line, request_headers = request_head(capture)
+    request = writer.create_warc_record(
+        target,
+        "request",
+        payload=io.BytesIO(b""),
+        length=0,
+        warc_headers_dict=dict(common, **{"WARC-Record-ID": request_id, "WARC-Concurrent-To": revisit_id}),
+        http_headers=StatusAndHeaders(request_line, request_headers, is_http_request=True),
+    )
+    return CaptureRecords(
+        date=date,
+        request_id=request_id,
+        response_id=revisit_id,
+        metadata_id=None,
+        payload_digest="",
+        payload_sha256="",
+        records=(SerializedRecord(request_id, "request", _serialize(request)), SerializedRecord(revisit_id, "revisit", _serialize(revisit))),
+    )
+
+
 def build_conversion_record(
     *,
     target_uri: str,
@@ -527,8 +587,10 @@ class WarcPipeline:
         return cls(crawler)
 
     async def process_item(self, item: object) -> object:
-        from crawler.items import DocumentItem
+        from crawler.items import DocumentItem, RevisitItem
 
+        if isinstance(item, RevisitItem):
+            return self._write_revisit(item)
         if not isinstance(item, DocumentItem):
             return item
         row = item.row
@@ -575,6 +637,38 @@ class WarcPipeline:
         stats.inc_value("tdmcrawl/warc/bytes", sum(written.lengths))
         return item
 
+    def _write_revisit(self, item: "RevisitItem") -> "RevisitItem":
+        from crawler.decisions import STAGE_HEADERS, UNCHANGED, DecisionRecord
+        from crawler.middlewares import record_decision
+
+        previous = item.previous
+        written_ids: dict[str, str] = {}
+
+        def build(warcinfo_id: str) -> Sequence[SerializedRecord]:
+            records = build_revisit_records(item.capture, warcinfo_id=warcinfo_id, refers_to=previous.document_id, refers_to_target_uri=previous.url, refers_to_date=previous.date)
+            written_ids["revisit"] = records.response_id
+            return records.records
+
+        self.sets.documents.write_now(build)
+        self.crawler.stats.inc_value("tdmcrawl/warc/revisits")  # type: ignore[attr-defined]
+        record_decision(
+            self.crawler,
+            DecisionRecord(
+                url=item.original_url,
+                decision=UNCHANGED,
+                reason="http-304-not-modified",
+                stage=STAGE_HEADERS,
+                final_url=item.capture.url,
+                fetch_status=item.capture.status,
+                depth=item.depth,
+                via=item.capture.via,
+                document_id=previous.document_id,
+                policy_digests=item.policy_digests,
+            ),
+        )
+        return item
+
 
 if TYPE_CHECKING:  # pragma: no cover
     from crawler.context import CrawlContext
+    from crawler.items import RevisitItem

@@ -94,3 +94,4 @@ TDMCRAWL_FOLLOW_SITEMAPS = True  # read the sitemaps robots.txt lists (in scope 
 # --- Jobs (resume after a crash; see crawler/jobs.py).
 TDMCRAWL_JOB_DIR = None  # default <TDMCRAWL_OUTPUT_DIR>/.job; `tdmcrawl crawl` also sets JOBDIR=<job>/scrapy
 TDMCRAWL_APPEND = False  # allow a new crawl into an output folder holding a finished one
+TDMCRAWL_PREVIOUS = None  # an earlier output folder: incremental recrawl (conditional requests, unchanged, withdrawn)

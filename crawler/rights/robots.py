@@ -260,20 +260,24 @@ class RobotsTxt:
         return cls(source_url, b"", note)
 
     @classmethod
-    def parse(cls, body: bytes | str, source_url: str = "") -> "RobotsTxt":
+    def parse(cls, body: bytes | str, source_url: str = "", *, leading_rules_for_all: bool = False) -> "RobotsTxt":
         """Read a robots.txt body. Never raises: lines that are not records are
-        listed in ``malformed_lines`` and otherwise ignored (RFC 9309 2.3.1)."""
+        listed in ``malformed_lines`` and otherwise ignored (RFC 9309 2.3.1).
+
+        ``leading_rules_for_all`` is for files that borrow the grammar (ai.txt):
+        Allow/Disallow lines before the first User-agent line then form a ``*``
+        group instead of being ignored as RFC 9309 says for robots.txt."""
         raw = _as_bytes(body)
         robots = cls(source_url, raw)
         try:
-            robots._read(raw)
+            robots._read(raw, leading_rules_for_all)
         except Exception as exc:  # a bug of ours must not become allow-all
             robots._groups, robots._site_wide, robots._cache = (), (), {}
             robots._fail_closed = True
             robots.note = f"malformed: parser failure ({type(exc).__name__}); everything disallowed"
         return robots
 
-    def _read(self, raw: bytes) -> None:
+    def _read(self, raw: bytes, leading_rules_for_all: bool = False) -> None:
         head, self.truncated = _cut_to_limit(raw)
         text, self.note = _decode(_strip_bom(head))
         if text.startswith("\ufeff"):  # a BOM in a str that was handed in decoded
@@ -309,9 +313,14 @@ class RobotsTxt:
                 current.agents.append(normalise_agent(value))
                 current.agent_values.append(value)
                 continue
-            if current is None:  # an Allow/Disallow outside any group is ignored (RFC 9309 2.2.1)
-                orphans.append(number)
-                continue
+            if current is None:
+                if not leading_rules_for_all:  # an Allow/Disallow outside any group is ignored (RFC 9309 2.2.1)
+                    orphans.append(number)
+                    continue
+                current = _GroupBuilder()
+                current.agents.append("*")
+                current.agent_values.append("*")
+                groups.append(current)
             if key in _RULE_KEYS:
                 # Only a rule ends the run of User-agent lines (RFC 9309 2.2.4):
                 # Crawl-delay, Content-Usage, Content-Signal or unknown lines do not.

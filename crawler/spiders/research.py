@@ -31,7 +31,8 @@ from twisted.internet.error import (
 
 from crawler.context import CrawlContext
 from crawler.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_PAGE, DecisionRecord
-from crawler.items import DocumentItem
+from crawler.items import DocumentItem, RevisitItem
+from crawler.previous import PreviousCrawl
 from crawler.jobs import FINISHED, RUNNING, STOPPED, FrontierEntry, JobDirectory, JobLocked, decided_urls, recover_output
 from crawler.middlewares import (
     META_ASSESSMENT,
@@ -122,6 +123,10 @@ class ResearchSpider(scrapy.Spider):
         spider.pool = WorkerPool.for_crawler(crawler)
         spider._open_job(crawler)
         spider.follow_sitemaps = crawler.settings.getbool("TDMCRAWL_FOLLOW_SITEMAPS", True)
+        try:
+            spider.previous = PreviousCrawl.for_crawler(crawler)
+        except FileNotFoundError as exc:
+            raise UsageError(str(exc)) from None
         spider.sitemaps_seen: set[str] = set()
         crawler.signals.connect(spider.origin_loaded, signal=origin_rights_loaded)
         return spider
@@ -204,12 +209,15 @@ class ResearchSpider(scrapy.Spider):
         return True
 
     def request_for(self, url: str, *, depth: int, via: str | None, hops: str, seed: bool = False) -> scrapy.Request:
-        return scrapy.Request(
-            url,
-            callback=self.parse,
-            errback=self.on_error,
-            meta={"depth": depth, "tdmcrawl_via": via, "tdmcrawl_hops": hops, META_SEED: seed},
-        )
+        meta: dict[str, Any] = {"depth": depth, "tdmcrawl_via": via, "tdmcrawl_hops": hops, META_SEED: seed}
+        headers: dict[str, str] = {}
+        previous = self.previous.lookup(url) if self.previous is not None else None
+        if previous is not None:
+            # Stored by the previous crawl: ask whether it changed (a 304 costs no body).
+            headers = previous.conditional_headers()
+            meta["tdmcrawl_previous"] = previous
+            meta["handle_httpstatus_list"] = [304]
+        return scrapy.Request(url, callback=self.parse, errback=self.on_error, meta=meta, headers=headers or None)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.pending or self.considered:
@@ -227,6 +235,11 @@ class ResearchSpider(scrapy.Spider):
             self.considered += 1
             self.job.admit(url, 0, None, "")
             yield self.request_for(url, depth=0, via=None, hops="", seed=True)
+        if self.previous is not None:
+            # An incremental recrawl revisits everything the previous crawl stored.
+            for url in self.previous.stored_urls():
+                if self.admit(url, depth=0, via=None, hops=""):
+                    yield self.request_for(url, depth=0, via=None, hops="")
 
     # ------------------------------------------------------------------ sitemaps
     def origin_loaded(self, origin: str, rights: Any) -> None:
@@ -265,6 +278,15 @@ class ResearchSpider(scrapy.Spider):
         assessment = response.meta.get(META_ASSESSMENT)
         capture = capture_from_response(response)
         depth = response.meta.get("depth", 0)
+        if response.status == 304 and response.meta.get("tdmcrawl_previous") is not None:
+            yield RevisitItem(
+                capture=capture,
+                previous=response.meta["tdmcrawl_previous"],
+                original_url=(response.meta.get("redirect_urls") or [request.url])[0],
+                depth=depth,
+                policy_digests=assessment.origin.digests if assessment else (),
+            )
+            return
         job = PageJob(capture=capture, assessment=assessment, profile=self.context.profile, options=self.context.extract, crawl_id=self.context.crawl_id)
         original_url = (response.meta.get("redirect_urls") or [request.url])[0]
         digests = assessment.origin.digests if assessment else ()
