@@ -141,6 +141,34 @@ def run_crawl(settings: Any, spider_kwargs: dict[str, Any]) -> tuple[int, dict[s
 
 
 # ------------------------------------------------------------------ commands
+def _redis(url: str) -> Any:
+    from crawler.cluster import connect
+
+    try:
+        server = connect(url)
+        server.ping()
+    except Exception as exc:
+        raise CliError(f"cannot reach Redis at {url}: {exc}") from None
+    return server
+
+
+def _cluster_extra(settings_extra: dict[str, Any], redis_url: str, crawl_id: str, worker_id: str | None, out: Path) -> None:
+    from crawler.cluster import cluster_settings, default_worker_id
+
+    worker = worker_id or default_worker_id()
+    settings_extra.update(cluster_settings(redis_url, crawl_id))
+    settings_extra["TDMCRAWL_WORKER_ID"] = worker
+    settings_extra["TDMCRAWL_JOB_DIR"] = str(out / f".job-{worker}")
+    settings_extra.pop("JOBDIR", None)  # the frontier lives in Redis
+
+
+def _with_cluster_components(settings: Any) -> None:
+    from crawler.cluster import cluster_components
+
+    for name, value in cluster_components(settings).items():
+        settings.set(name, value, priority="cmdline")
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     if not args.seeds and not args.seeds_file:
         raise CliError("give at least one SEED_URL or --seeds-file FILE")
@@ -165,7 +193,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     job_dir = Path(args.job) if args.job else Path(args.out) / ".job"
     extra["TDMCRAWL_JOB_DIR"] = str(job_dir)
     extra["JOBDIR"] = str(job_dir / "scrapy")
-    settings = build_settings(out=Path(args.out), policy=args.policy, contact=args.contact, overrides=args.set or (), extra=extra, settings_module=args.settings)
     spider_kwargs = {
         "seeds": list(args.seeds),
         "seeds_file": args.seeds_file,
@@ -173,6 +200,27 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         "max_pages": args.max_pages,
         "max_depth": args.max_depth,
     }
+    if args.redis:
+        from crawler.cluster import store_config
+        from crawler.context import new_crawl_id
+        from crawler.spiders.research import read_seeds
+        from scrapy.exceptions import UsageError
+
+        server = _redis(args.redis)
+        crawl_id = args.crawl_id or new_crawl_id()
+        try:
+            seeds = read_seeds(args.seeds, args.seeds_file)
+        except UsageError as exc:
+            raise CliError(str(exc)) from None
+        store_config(server, crawl_id, {
+            "seeds": seeds, "allowed_domains": args.allowed_domains, "max_pages": args.max_pages, "max_depth": args.max_depth,
+            "policy": args.policy, "contact": args.contact, "settings": list(args.set or []), "allow_private_addresses": args.allow_private_addresses,
+        })
+        _cluster_extra(extra, args.redis, crawl_id, args.worker_id, Path(args.out))
+        print(f"crawl {crawl_id} on {args.redis}; add workers with: tdmcrawl worker --redis {args.redis} --crawl-id {crawl_id} --out DIR", file=sys.stderr)
+    settings = build_settings(out=Path(args.out), policy=args.policy, contact=args.contact, overrides=args.set or (), extra=extra, settings_module=args.settings)
+    if args.redis:
+        _with_cluster_components(settings)
     code, stats = run_crawl(settings, spider_kwargs)
     if not args.quiet:
         print_short_summary(Path(args.out), stats)
@@ -198,6 +246,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
         settings = build_settings(out=out, policy=args.policy, contact="https://tdmcrawl.invalid/demo", overrides=args.set or (), extra=extra)
         code, stats = run_crawl(settings, {"seeds": seeds})
     print_short_summary(out, stats)
+    return code
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from crawler.cluster import load_config
+
+    server = _redis(args.redis)
+    try:
+        crawl_id, config = load_config(server, args.crawl_id)
+    except LookupError as exc:
+        raise CliError(str(exc)) from None
+    extra: dict[str, Any] = {"LOG_LEVEL": args.log_level}
+    if args.quiet:
+        extra["TDMCRAWL_PROGRESS"] = "off"
+        extra["LOG_LEVEL"] = "WARNING" if args.log_level == "INFO" else args.log_level
+    if config.get("allow_private_addresses"):
+        extra["TDMCRAWL_ALLOW_PRIVATE_ADDRESSES"] = True
+    out = Path(args.out)
+    _cluster_extra(extra, args.redis, crawl_id, args.worker_id, out)
+    overrides = list(config.get("settings") or []) + list(args.set or [])
+    settings = build_settings(out=out, policy=config.get("policy") or "strict", contact=config.get("contact"), overrides=overrides, extra=extra)
+    _with_cluster_components(settings)
+    spider_kwargs = {key: config.get(key) for key in ("seeds", "allowed_domains", "max_pages", "max_depth")}
+    code, stats = run_crawl(settings, spider_kwargs)
+    if not args.quiet:
+        print_short_summary(out, stats)
     return code
 
 
@@ -233,9 +307,12 @@ def _output_dir(path: str) -> Path:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
+    from crawler.jobs import recover_abandoned
     from pipelines.summary import write_summary
 
     out = _output_dir(args.dir)
+    for repaired in recover_abandoned(out):
+        print(f"repaired the files of an interrupted worker: {repaired}", file=sys.stderr)
     summary = write_summary(out)
     counts = summary["counts"]
     print(
@@ -325,6 +402,8 @@ def make_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--job", metavar="DIR", help="job directory (lock, frontier journal, Scrapy JOBDIR); default DIR/.job. Re-running the same command resumes an interrupted crawl")
     crawl.add_argument("--previous", metavar="DIR", help="an earlier output of this crawl: revisit its pages with conditional requests (304 = unchanged, no body downloaded) and record pages whose rights now exclude them as withdrawn")
     crawl.add_argument("--append", action="store_true", help="add a new crawl to an output folder that already holds a finished one")
+    crawl.add_argument("--redis", metavar="URL", help="run distributed on scrapy-redis: redis://HOST:PORT/DB holds the shared frontier; add workers with `tdmcrawl worker`")
+    crawl.add_argument("--worker-id", metavar="ID", help="name of this worker in a distributed crawl (default HOST-PID); it is part of every output file name")
     crawl.add_argument("--settings", metavar="MODULE", help="an extra settings module to apply (e.g. settings.benchmark)")
     common(crawl)
     crawl.set_defaults(func=cmd_crawl)
@@ -333,6 +412,16 @@ def make_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="output/demo", metavar="DIR", help="output folder (default output/demo)")
     common(demo)
     demo.set_defaults(func=cmd_demo)
+
+    worker = commands.add_parser("worker", help="join a distributed crawl started with `tdmcrawl crawl --redis`", description="Join a distributed crawl: take requests from the shared Redis frontier and write this worker's own WARC and Parquet shards into --out.")
+    worker.add_argument("--redis", required=True, metavar="URL", help="redis://HOST:PORT/DB of the crawl")
+    worker.add_argument("--crawl-id", metavar="ID", help="the crawl to join (default: the latest started on this Redis)")
+    worker.add_argument("--out", required=True, metavar="DIR", help="output folder (may be shared with other workers on the same machine)")
+    worker.add_argument("--worker-id", metavar="ID", help="name of this worker (default HOST-PID)")
+    worker.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="set any Scrapy or TDMCRAWL_ setting (repeatable)")
+    worker.add_argument("--quiet", action="store_true", help="no progress display and only warnings in the log")
+    worker.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log level (default INFO)")
+    worker.set_defaults(func=cmd_worker)
 
     summary = commands.add_parser("summary", help="rebuild summary.json, summary.md, charts and the dataset card from an output folder", description="Rebuild the crawl summary and dataset card from the tables of DIR (also for folders holding several crawls or workers).")
     summary.add_argument("dir", metavar="DIR")

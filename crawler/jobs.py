@@ -247,3 +247,27 @@ def decided_urls(out: Path) -> set[str]:
         if not path.name.startswith("."):
             urls.update(pq.read_table(path, columns=["url"]).column("url").to_pylist())
     return urls
+
+
+def recover_abandoned(out: Path) -> list[str]:
+    """Repair the output of every job in ``out`` whose process is gone (its job
+    directory is not locked) but that never finished: a worker that was killed.
+    Jobs still running hold their lock and are left alone."""
+    repaired = []
+    for job_path in sorted(p for p in Path(out).glob(".job*") if p.is_dir()):
+        job = JobDirectory(job_path)
+        state = job.read_state()
+        if state.get("status") not in (RUNNING, STOPPED) or not state.get("crawl_id"):
+            continue
+        try:
+            job.lock()
+        except JobLocked:
+            continue
+        try:
+            report = recover_output(Path(out), crawl_id=state["crawl_id"], worker_id=state.get("worker_id", "w0"), profile=state.get("profile", "strict"))
+            if report:
+                repaired.append(f"{state.get('worker_id', 'w0')}: {len(report.warc_files)} WARC, {len(report.parquet_shards)} Parquet, {report.orphan_captures} rows from WARC")
+            job.write_state(status=STOPPED, finish_reason=state.get("finish_reason") or "abandoned")
+        finally:
+            job.unlock()
+    return repaired

@@ -34,6 +34,7 @@ class ReceivedRequest:
     path: str  # path and query as sent
     headers: dict[str, str]
     at: float
+    finished: float | None = None  # when the answer was fully sent
 
 
 @dataclass
@@ -270,6 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if not send_body:
+            received.finished = time.time()
             return
         try:
             if route.drip:
@@ -279,5 +281,7 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(route.drip)
             else:
                 self.wfile.write(body)
+            self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        received.finished = time.time()

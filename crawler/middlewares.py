@@ -39,7 +39,7 @@ from crawler.context import CrawlContext
 from crawler.decisions import EXCLUDED, FAILED, STAGE_HEADERS, STAGE_REQUEST, DecisionRecord, digests
 from crawler.page import HTML_TYPES
 from crawler.rights.aitxt import AiTxt
-from crawler.rights.evidence import Evidence, Finding, FindingKind, Usage, Use
+from crawler.rights.evidence import Evidence, Finding, FindingKind, Usage, Use, sha1_base32
 from crawler.rights.robots import ROBOTS_PARSE_LIMIT_BYTES, RobotsTxt
 from crawler.rights.robotsfetch import OK, UNREACHABLE, MAX_REDIRECTS, RobotsOutcome, is_fresh, retry_plan, robots_outcome, use_last_good
 from crawler.rights.rsl import RslDocument
@@ -149,6 +149,11 @@ class RightsMiddleware:
         self._dns: dict[str, tuple[float, tuple[str, ...]]] = {}
         self.origins: dict[str, _OriginEntry] = {}
         self.min_delays: dict[str, float] = {}
+        self.cache = None
+        if settings.get("TDMCRAWL_REDIS_URL"):
+            from crawler.cluster import RedisPolicyCache
+
+            self.cache = RedisPolicyCache(settings.get("TDMCRAWL_REDIS_URL"), self.context.crawl_id, self.ttl)
         crawler.signals.connect(self._headers_received, signal=signals.headers_received)
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
@@ -400,7 +405,8 @@ class RightsMiddleware:
         return self._policy_file("robots", fetched, state), robots, outcome
 
     def _policy_file(self, kind: str, fetched: _Fetched, state: str) -> PolicyFile:
-        digest = self._archive_policy_file(fetched) if fetched.response is not None else None
+        # The worker that fetched a file archives it; the others (cluster) link to it by the same digest.
+        digest = self._archive_policy_file(fetched) if fetched.response is not None else (sha1_base32(fetched.body) if fetched.status is not None else None)
         return PolicyFile(
             kind=kind,
             url=fetched.url,
@@ -437,6 +443,28 @@ class RightsMiddleware:
         return written.get("digest")
 
     async def _fetch_policy_file(self, url: str, kind: str) -> _Fetched:
+        if self.cache is None:
+            return await self._download_policy_file(url, kind)
+        cached = self.cache.get(url)
+        if cached is None and not self.cache.try_lock(url):
+            cached = await self.cache.wait_for(url)
+        if cached is not None:
+            self.crawler.stats.inc_value(f"tdmcrawl/policy/{kind}/shared")
+            return _Fetched(cached["url"], cached["status"], cached["body"], cached["content_type"], cached["error"], tuple(cached["hops"]), cached["fetched_at"], cached["truncated"], None, cached["redirect_limit"])
+        try:
+            fetched = await self._download_policy_file(url, kind)
+            failed = fetched.error is not None or fetched.status is None or fetched.status >= 500 or fetched.status == 429
+            self.cache.put(
+                url,
+                {"url": fetched.url, "status": fetched.status, "body": fetched.body, "content_type": fetched.content_type, "error": fetched.error,
+                 "hops": list(fetched.hops), "fetched_at": fetched.fetched_at, "truncated": fetched.truncated, "redirect_limit": fetched.redirect_limit},
+                ttl=self.retry_delay if failed else self.ttl,
+            )
+            return fetched
+        finally:
+            self.cache.unlock(url)
+
+    async def _download_policy_file(self, url: str, kind: str) -> _Fetched:
         hops: list[str] = []
         started = time.time()
         current = url

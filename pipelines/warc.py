@@ -13,7 +13,6 @@ process that owns them. The Scrapy item pipeline at the end is a thin adapter.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import logging
@@ -33,6 +32,7 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.warcwriter import BufferWARCWriter
 
 from crawler.capture import Capture, request_head, response_head
+from crawler.rights.evidence import sha1_base32
 from crawler.urls import safe_url
 
 logger = logging.getLogger(__name__)
@@ -51,10 +51,6 @@ def warc_date(epoch: float) -> str:
 
 def new_record_id() -> str:
     return StatusAndHeadersParser.make_warc_id()
-
-
-def sha1_base32(data: bytes) -> str:
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
 
 
 def gzip_member(data: bytes, level: int = GZIP_LEVEL) -> bytes:

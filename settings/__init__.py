@@ -95,3 +95,7 @@ TDMCRAWL_FOLLOW_SITEMAPS = True  # read the sitemaps robots.txt lists (in scope 
 TDMCRAWL_JOB_DIR = None  # default <TDMCRAWL_OUTPUT_DIR>/.job; `tdmcrawl crawl` also sets JOBDIR=<job>/scrapy
 TDMCRAWL_APPEND = False  # allow a new crawl into an output folder holding a finished one
 TDMCRAWL_PREVIOUS = None  # an earlier output folder: incremental recrawl (conditional requests, unchanged, withdrawn)
+
+# --- Distributed crawls (crawler/cluster.py; set by `tdmcrawl crawl --redis` / `tdmcrawl worker`).
+TDMCRAWL_REDIS_URL = None
+TDMCRAWL_CLUSTER_LEASES = 8  # requests one worker holds at a time from the shared frontier

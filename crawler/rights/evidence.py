@@ -6,7 +6,9 @@ must not import Scrapy, do I/O or know about any one signal's syntax.
 
 from __future__ import annotations
 
+import base64
 import enum
+import hashlib
 import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Iterable, Sequence
@@ -155,3 +157,8 @@ def header_values(headers: HeaderPairs, name: str) -> list[str]:
 MetaPairs = Sequence[tuple[str, str]]
 """HTML ``<meta name=... content=...>`` tags as (name lowercased, content) pairs,
 in document order, as the page parser extracts them."""
+
+
+def sha1_base32(data: bytes) -> str:
+    """``sha1:`` + uppercase Base32: the digest form WARC, CDX and Common Crawl share."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")

@@ -7,10 +7,10 @@ winning rule with its line (for the evidence), Crawl-delay / Request-rate, and
 access to the records other formats put in robots.txt (Content-Usage and
 Content-Signal inside groups; Sitemap and RSL License globally).
 
-Protego's own group handling differs from the RFC in three ways we must not
+Protego's own group handling differs from the RFC in ways we must not
 inherit (a substring match of agents, one longest group instead of all
 matching groups merged, an unknown line splitting a run of User-agent lines,
-and a versioned ``bot/1.0`` line never matching ``bot``), so groups are parsed
+a versioned ``bot/1.0`` line never matching ``bot``), so groups are parsed
 here and Protego only answers "does this pattern match this path", through
 :mod:`crawler.rights.urlpattern`.
 
@@ -20,7 +20,6 @@ parses at most ``ROBOTS_PARSE_LIMIT_BYTES`` of a file.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import math
 import re
@@ -29,7 +28,7 @@ from typing import Iterable
 
 from protego import Protego
 
-from .evidence import Evidence
+from .evidence import Evidence, sha1_base32
 from .urlpattern import path_of, pattern_matches, pattern_priority
 
 ROBOTS_PARSE_LIMIT_BYTES = 512_000  # RFC 9309 2.5: parse at least 500 KiB
@@ -133,10 +132,6 @@ def normalise_agent(value: str) -> str:
     return token.rstrip("*")
 
 
-def _sha1_b32(data: bytes) -> str:
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
-
-
 def _as_bytes(body: object) -> bytes:
     if isinstance(body, bytes):
         return body
@@ -210,6 +205,12 @@ def _split_record(content: str) -> tuple[str, str] | None:
     return None
 
 
+def _one_line_pattern(value: str) -> str:
+    """``value`` with the line breaks only Protego sees percent-encoded (as Protego
+    would encode those characters anyway), so the pattern stays one line there."""
+    return _PROTEGO_LINE_BREAKS.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), value)
+
+
 def _rank(rule: RobotsRule) -> tuple[int, bool, int]:
     # Longest pattern first; on a tie Allow first (RFC 9309 2.2.2); then file order.
     return (-pattern_priority(rule.pattern), rule.directive != "allow", rule.line)
@@ -239,7 +240,7 @@ class RobotsTxt:
     def __init__(self, source_url: str, raw: bytes, note: str = "") -> None:
         self.source_url = source_url
         self.size = len(raw)
-        self.sha1 = _sha1_b32(raw)
+        self.sha1 = sha1_base32(raw)
         self.sha256 = hashlib.sha256(raw).hexdigest()
         self.truncated = False
         self.note = note
@@ -326,8 +327,7 @@ class RobotsTxt:
                 # Crawl-delay, Content-Usage, Content-Signal or unknown lines do not.
                 reading_agents = False
                 if value:  # an empty Disallow is not a rule
-                    pattern = _PROTEGO_LINE_BREAKS.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), value)
-                    current.rules.append(RobotsRule(key, pattern, number))
+                    current.rules.append(RobotsRule(key, _one_line_pattern(value), number))
                     self._line_text[number] = line.strip()
                 continue
             if key in ("crawl-delay", "request-rate") and not _valid_pacing(key, value):

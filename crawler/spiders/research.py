@@ -150,7 +150,17 @@ class ResearchSpider(scrapy.Spider):
             )
         self.job = job
         self.pending: list[FrontierEntry] = []
-        if state.get("crawl_id") == context.crawl_id and state.get("status") in (RUNNING, STOPPED):
+        self.cluster = None
+        if crawler.settings.get("TDMCRAWL_REDIS_URL"):
+            from crawler.cluster import connect, key_prefix
+
+            # In a cluster, Redis holds the frontier (and resumes it); this worker's
+            # job directory only protects and repairs its own output files.
+            self.cluster = connect(crawler.settings.get("TDMCRAWL_REDIS_URL"))
+            self.cluster_admitted_key = f"{key_prefix(context.crawl_id)}:admitted"
+            if state.get("status") in (RUNNING, STOPPED):
+                recover_output(context.output_dir, crawl_id=context.crawl_id, worker_id=context.worker_id, profile=context.profile.name)
+        elif state.get("crawl_id") == context.crawl_id and state.get("status") in (RUNNING, STOPPED):
             report = recover_output(context.output_dir, crawl_id=context.crawl_id, worker_id=context.worker_id, profile=context.profile.name)
             if report:
                 self.logger.warning(
@@ -168,7 +178,7 @@ class ResearchSpider(scrapy.Spider):
                 if entry.url not in decided:
                     self.pending.append(entry)
             self.logger.info("resuming crawl %s: %d URLs admitted, %d without a decision", context.crawl_id, self.considered, len(self.pending))
-        job.write_state(crawl_id=context.crawl_id, worker_id=context.worker_id, status=RUNNING, output=str(context.output_dir), seeds=self.seeds)
+        job.write_state(crawl_id=context.crawl_id, worker_id=context.worker_id, status=RUNNING, output=str(context.output_dir), seeds=self.seeds, profile=context.profile.name)
         crawler.signals.connect(self._job_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._close_job, signal=signals.spider_closed)
 
@@ -198,6 +208,12 @@ class ResearchSpider(scrapy.Spider):
             self.crawler.stats.inc_value("tdmcrawl/links/out_of_scope")
             return False
         self.seen.add(fingerprint)
+        if self.cluster is not None and self.max_pages is not None:
+            # The page budget is the cluster's: counted in Redis (URLs another worker
+            # admitted first still count once here, so the budget is a bound, not exact).
+            if int(self.cluster.incr(self.cluster_admitted_key)) > self.max_pages:
+                self.crawler.stats.inc_value("tdmcrawl/links/over_budget")
+                return False
         self.considered += 1
         return True
 

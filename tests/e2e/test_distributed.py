@@ -1,0 +1,159 @@
+"""Distributed crawls on scrapy-redis with a real Redis: several worker
+processes share one frontier; the union of their outputs covers the site
+once; no origin ever sees two requests at once from the cluster; a worker
+killed mid-crawl loses nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from crawler.localsite import LocalSite, Route, html
+from tests.conftest import REPO, CrawlResult
+
+ORIGINS = 3
+PAGES = 14
+PROSE = "Words about ferries, tides and lake levels for the distributed crawl tests, enough to extract. " * 5
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "TDMCRAWL_WORKERS=1", "-s", "TDMCRAWL_ROBOTS_RETRY_DELAY=0.2", "-s", "TDMCRAWL_CLUSTER_LEASES=2"]
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis of the test's own on a free loopback port (CI exports TDMCRAWL_TEST_REDIS instead)."""
+    url = os.environ.get("TDMCRAWL_TEST_REDIS")
+    if url:
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+        yield url
+        return
+    server = shutil.which("redis-server")
+    assert server, "the distributed tests need redis-server (Debian package redis-server) or TDMCRAWL_TEST_REDIS"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workdir = tempfile.mkdtemp()
+    process = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def make_site() -> LocalSite:
+    origins = {}
+    for o in range(ORIGINS):
+        routes = {}
+        for i in range(PAGES):
+            links = " ".join(f'<a href="{"/" if j == 0 else f"/p{j}"}">{j}</a>' for j in ((i + 1) % PAGES, (i + 3) % PAGES))
+            cross = f'<a href="{{{{origin:o{(o + 1) % ORIGINS}}}}}/">next site</a>'
+            route = html(f"<html><head><title>o{o} p{i}</title></head><body><main><h1>o{o} page {i}</h1><p>{PROSE}</p><p>{links} {cross}</p></main></body></html>")
+            route.delay = 0.15
+            routes["/" if i == 0 else f"/p{i}"] = route
+        origins[f"o{o}"] = routes
+    return LocalSite(origins)
+
+
+def launch(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "crawler.cli", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def wait_for_config(redis_url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + 30
+    while not client.get("tdmcrawl:latest"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def union(out: Path) -> tuple[list[dict], list[dict]]:
+    result = CrawlResult(out, 0, "", "")
+    return result.decisions(), result.documents()
+
+
+def assert_covered_once(site: LocalSite, out: Path) -> None:
+    decisions, documents = union(out)
+    expected = {site.url(f"o{o}", "/" if i == 0 else f"/p{i}") for o in range(ORIGINS) for i in range(PAGES)}
+    counts = Counter(d["url"] for d in decisions)
+    assert set(counts) == expected, set(counts) ^ expected
+    assert max(counts.values()) == 1, [u for u, n in counts.items() if n > 1]
+    assert {d["decision"] for d in decisions} == {"stored"}
+    assert sorted(d["url"] for d in documents) == sorted(expected)
+
+
+def assert_polite(site: LocalSite) -> None:
+    for name, origin in site.origins.items():
+        spans = sorted((r.at, r.finished or r.at) for r in origin.requests)
+        for (start_a, end_a), (start_b, _) in zip(spans, spans[1:]):
+            assert start_b >= end_a - 0.005, f"{name}: a request started at {start_b} while another ran until {end_a}"
+
+
+def test_two_workers_share_the_frontier_and_the_politeness(tmp_path: Path, redis_url: str) -> None:
+    site = make_site().start()
+    try:
+        out = tmp_path / "out"
+        seeds = [site.url(f"o{o}", "/") for o in range(ORIGINS)]
+        first = launch(["crawl", *seeds, "--out", str(out), "--redis", redis_url, "--worker-id", "w1", "--quiet", *FAST])
+        wait_for_config(redis_url)
+        second = launch(["worker", "--redis", redis_url, "--out", str(out), "--worker-id", "w2", "--quiet"])
+        for process in (first, second):
+            _, stderr = process.communicate(timeout=180)
+            assert process.returncode == 0, stderr[-3000:]
+        assert_covered_once(site, out)
+        assert_polite(site)
+        names = {p.name for p in (out / "data" / "documents").glob("*.parquet")}
+        assert any("-w1-" in n for n in names) and any("-w2-" in n for n in names), names
+        # robots.txt of each origin fetched once for the whole cluster
+        for name in site.origins:
+            assert site.paths(name).count("/robots.txt") == 1
+        summary = subprocess.run([sys.executable, "-m", "crawler.cli", "summary", str(out)], cwd=REPO, capture_output=True, text=True)
+        assert summary.returncode == 0 and f"{ORIGINS * PAGES} stored" in summary.stdout
+    finally:
+        site.stop()
+
+
+def test_a_killed_worker_loses_nothing(tmp_path: Path, redis_url: str) -> None:
+    site = make_site().start()
+    try:
+        out = tmp_path / "out"
+        seeds = [site.url(f"o{o}", "/") for o in range(ORIGINS)]
+        first = launch(["crawl", *seeds, "--out", str(out), "--redis", redis_url, "--worker-id", "w1", "--quiet", *FAST])
+        wait_for_config(redis_url)
+        victim = launch(["worker", "--redis", redis_url, "--out", str(out), "--worker-id", "victim", "--quiet"])
+        deadline = time.monotonic() + 60
+        while sum(len(site.paths(n)) for n in site.origins) < 15:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait()
+        _, stderr = first.communicate(timeout=240)
+        assert first.returncode == 0, stderr[-3000:]
+        # `tdmcrawl summary` repairs the killed worker's files (its job is no longer locked) and merges every worker
+        summary = subprocess.run([sys.executable, "-m", "crawler.cli", "summary", str(out)], cwd=REPO, capture_output=True, text=True)
+        assert summary.returncode == 0, summary.stderr
+        assert_covered_once(site, out)
+        assert not list(out.rglob("*.open"))
+    finally:
+        site.stop()
