@@ -25,7 +25,7 @@ import asyncio
 import logging
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urljoin
 
@@ -148,6 +148,7 @@ class RightsMiddleware:
         self.allowed_addresses: set[str] = set()
         self._dns: dict[str, tuple[float, tuple[str, ...]]] = {}
         self.origins: dict[str, _OriginEntry] = {}
+        self._light_rights: dict[int, tuple[OriginRights, OriginRights]] = {}
         self.min_delays: dict[str, float] = {}
         self.cache = None
         if settings.get("TDMCRAWL_REDIS_URL"):
@@ -195,6 +196,7 @@ class RightsMiddleware:
                 raise IgnoreRequest(f"sitemap disallowed by robots.txt: {request.url}")
             return None
         assessment = assess_request(request.url, state, self.token)
+        assessment = replace(assessment, origin=self._light(state))
         decision = assessment.decide(self.profile)
         if decision.excluded:
             self._exclude(
@@ -207,6 +209,13 @@ class RightsMiddleware:
             )
         request.meta[META_ASSESSMENT] = assessment
         return None
+
+    def _light(self, rights: OriginRights) -> OriginRights:
+        light = self._light_rights.get(id(rights))
+        if light is None or light[0] is not rights:
+            light = (rights, rights.light())
+            self._light_rights[id(rights)] = light
+        return light[1]
 
     def _exclude(
         self,

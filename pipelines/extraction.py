@@ -20,7 +20,7 @@ from crawler.page import HTML_TYPES, ExtractOptions, ParsedPage, extractor_versi
 from crawler.rights.evidence import Evidence
 from crawler.rights.policy import STRICT, Decision, PolicyProfile
 from crawler.rights.stages import RightsAssessment
-from crawler.urls import origin_of, registered_domain
+from crawler.urls import origin_of, registered_domain, url_fingerprint
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class PageOutcome:
     row: dict[str, Any] = field(default_factory=dict)
     identified_type: str = "text/html"
     metadata: tuple[tuple[str, str], ...] = ()  # warc-fields of the metadata record
+    link_fingerprints: tuple[int, ...] = ()  # crawler.urls.url_fingerprint of each link, computed here, off the reactor
 
 
 def _licence_columns(parsed: ParsedPage) -> dict[str, Any]:
@@ -163,10 +164,11 @@ def process_page(job: PageJob) -> PageOutcome:
         rights = dict(job.stored_rights or {})
         nofollow = "nofollow" in (rights.get("robots_directives") or []) or "none" in (rights.get("robots_directives") or [])
     links = () if nofollow else parsed.links
+    fingerprints = tuple(url_fingerprint(link) for link in links)
     if parsed.parse_error:
         return PageOutcome(None, "unparseable-html", (), nofollow, identified_type=identified, row={"evidence": parsed.parse_error})
     if decision is not None and decision.excluded:
-        return PageOutcome(decision, None, links, nofollow, identified_type=identified)
+        return PageOutcome(decision, None, links, nofollow, identified_type=identified, link_fingerprints=fingerprints)
     row: dict[str, Any] = capture_columns(capture, identified, job.crawl_id)
     row.update(
         text=parsed.text,
@@ -184,7 +186,7 @@ def process_page(job: PageJob) -> PageOutcome:
     row.update({k: rights.get(k) for k in RIGHTS_COLUMNS})
     for list_column in ("robots_directives", "ai_agent_restrictions", "reservations"):
         row[list_column] = list(row.get(list_column) or [])
-    return PageOutcome(decision, None, links, nofollow, row=row, identified_type=identified, metadata=metadata_fields(row, capture))
+    return PageOutcome(decision, None, links, nofollow, row=row, identified_type=identified, metadata=metadata_fields(row, capture), link_fingerprints=fingerprints)
 
 
 def evidence_line(evidence: tuple[Evidence, ...]) -> str | None:

@@ -90,6 +90,11 @@ class OriginRights:
     def digests(self) -> tuple[str, ...]:
         return tuple(f.digest for f in self.files if f.digest)
 
+    def light(self) -> "OriginRights":
+        """The record of the files without their parsed contents: what later
+        stages need, small enough to travel with every page to a worker."""
+        return replace(self, robots=RobotsTxt.allow_all(self.robots.source_url, ""), tdmrep=None, aitxt=None, rsl=())
+
 
 def robots_unreachable_finding(robots_url: str, reason: str, note: str) -> Finding:
     """robots.txt could not be obtained (RFC 9309 2.3.1.4: assume complete disallow)."""

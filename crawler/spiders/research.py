@@ -11,7 +11,6 @@ Run it with ``tdmcrawl crawl`` or ``scrapy crawl research -a seeds=URL``.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import urlsplit
@@ -47,7 +46,7 @@ from crawler.middlewares import (
 from crawler.rights.evidence import Evidence
 from crawler.signals import origin_rights_loaded
 from crawler.sitemaps import parse_sitemap
-from crawler.urls import is_crawlable_url, registered_domain, safe_url, url_key
+from crawler.urls import is_crawlable_url, registered_domain, safe_url, url_fingerprint
 from crawler.workers import ExtractionTimeout, WorkerPool
 from pipelines.extraction import PageJob, process_page
 
@@ -80,11 +79,6 @@ def read_seeds(seeds: str | Iterable[str] | None = None, seeds_file: str | None 
 
 MAX_SITEMAPS_PER_ORIGIN = 10
 MAX_SITEMAP_LEVELS = 2
-
-
-def _fingerprint(url: str) -> int:
-    # 8 bytes per URL: enough to tell 10^7 URLs apart with a collision chance near 3e-6.
-    return int.from_bytes(hashlib.blake2b(url_key(url).encode("utf-8"), digest_size=8).digest(), "big")
 
 
 class ResearchSpider(scrapy.Spider):
@@ -170,7 +164,7 @@ class ResearchSpider(scrapy.Spider):
             job.reset_scrapy_queue()
             decided = decided_urls(context.output_dir)
             for entry in job.read_frontier():
-                fingerprint = _fingerprint(entry.url)
+                fingerprint = url_fingerprint(entry.url)
                 if fingerprint in self.seen:
                     continue
                 self.seen.add(fingerprint)
@@ -196,12 +190,13 @@ class ResearchSpider(scrapy.Spider):
         host = (urlsplit(url).hostname or "").lower()
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
-    def _admit(self, url: str) -> bool:
+    def _admit(self, url: str, fingerprint: int | None = None) -> bool:
         """True the first time a URL in scope is seen and the page budget allows it."""
         if self.max_pages is not None and self.considered >= self.max_pages:
             self.crawler.stats.inc_value("tdmcrawl/links/over_budget")
             return False
-        fingerprint = _fingerprint(url)
+        if fingerprint is None:
+            fingerprint = url_fingerprint(url)
         if fingerprint in self.seen:
             return False
         if not self.in_scope(url):
@@ -217,9 +212,9 @@ class ResearchSpider(scrapy.Spider):
         self.considered += 1
         return True
 
-    def admit(self, url: str, *, depth: int, via: str | None, hops: str) -> bool:
+    def admit(self, url: str, *, depth: int, via: str | None, hops: str, fingerprint: int | None = None) -> bool:
         """Admit a URL into the crawl and journal it (resume sends it again until decided)."""
-        if not self._admit(url):
+        if not self._admit(url, fingerprint):
             return False
         self.job.admit(url, depth, via, hops)
         return True
@@ -242,7 +237,7 @@ class ResearchSpider(scrapy.Spider):
                 yield request.replace(dont_filter=True)
             return
         for url in self.seeds:  # seeds are crawled even outside --allowed-domains
-            fingerprint = _fingerprint(url)
+            fingerprint = url_fingerprint(url)
             if fingerprint in self.seen:
                 continue
             if self.max_pages is not None and self.considered >= self.max_pages:
@@ -316,10 +311,12 @@ class ResearchSpider(scrapy.Spider):
             return
 
         hops = response.meta.get("tdmcrawl_hops", "")
-        for link in outcome.links:
+        for link, fingerprint in zip(outcome.links, outcome.link_fingerprints):
             if self.max_depth is not None and depth + 1 > self.max_depth:
                 break
-            if self.admit(link, depth=depth + 1, via=response.url, hops=hops + "L"):
+            if fingerprint in self.seen:
+                continue  # most links: already seen, and no Request is ever built for them
+            if self.admit(link, depth=depth + 1, via=response.url, hops=hops + "L", fingerprint=fingerprint):
                 yield self.request_for(link, depth=depth + 1, via=response.url, hops=hops + "L")
 
         if outcome.failure is not None:
