@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from crawler import PRODUCT_TOKEN, __version__
+from crawler.errors import CliError
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
@@ -30,10 +31,6 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 3
 
 PROFILE_PACKAGE = "settings.profiles"
-
-
-class CliError(Exception):
-    """A problem the user can fix; printed as one line."""
 
 
 def _policy_module(name: str) -> Any:
@@ -135,7 +132,10 @@ def run_crawl(settings: Any, spider_kwargs: dict[str, Any]) -> tuple[int, dict[s
         return EXIT_OK, stats
     if reason != "finished":
         return EXIT_ERRORS, stats
-    if stats.get("log_count/ERROR", 0):
+    # Scrapy logs each "Gave up retrying" at ERROR; those URLs are recorded as
+    # failed decisions, not errors of a component.
+    component_errors = stats.get("log_count/ERROR", 0) - stats.get("retry/max_reached", 0)
+    if component_errors > 0:
         return EXIT_ERRORS, stats
     return EXIT_OK, stats
 
@@ -184,6 +184,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         extra["TDMCRAWL_CRAWL_ID"] = args.crawl_id
     if args.append:
         extra["TDMCRAWL_APPEND"] = True
+    if args.max_pages_per_origin is not None:
+        extra["TDMCRAWL_MAX_PAGES_PER_ORIGIN"] = args.max_pages_per_origin
     if args.previous:
         if not (Path(args.previous) / "data" / "documents").is_dir():
             raise CliError(f"--previous {args.previous} is not a tdmcrawl output folder (no data/documents)")
@@ -395,6 +397,7 @@ def make_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--seeds-file", metavar="FILE", help="more seeds, one URL per line (# comments allowed)")
     crawl.add_argument("--max-pages", type=_positive_int, metavar="N", help="consider at most N page URLs (seeds included)")
     crawl.add_argument("--max-depth", type=_non_negative_int, metavar="N", help="follow links at most N hops from a seed")
+    crawl.add_argument("--max-pages-per-origin", type=_non_negative_int, metavar="N", help="consider at most N URLs of one origin (spider-trap guard; default 50000, 0 = no cap)")
     crawl.add_argument("--allowed-domains", nargs="+", metavar="DOMAIN", help="domains to stay within (default: the seeds' registered domains)")
     crawl.add_argument("--contact", metavar="URL_OR_EMAIL", help="how site owners reach you; goes into the User-Agent: tdmcrawl/VERSION (+CONTACT)")
     crawl.add_argument("--allow-private-addresses", action="store_true", help="allow hosts that resolve to private, loopback or link-local addresses")
@@ -443,6 +446,10 @@ def make_parser() -> argparse.ArgumentParser:
     extract.add_argument("--no-tables", action="store_true", help="leave tables out of the text")
     extract.add_argument("--workers", type=_non_negative_int, metavar="N", help="worker processes (default: one per core)")
     extract.set_defaults(func=cmd_extract)
+
+    from crawler.lookup import add_lookup_command
+
+    add_lookup_command(commands)
     return parser
 
 

@@ -158,7 +158,7 @@ def _host_of_prefix(prefix: str) -> str | None:
 
 
 # ------------------------------------------------------------------ filters
-def _domain_filter(host: str, with_registered_domain: bool) -> Any:
+def _domain_filter(host: str) -> Any:
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
@@ -167,7 +167,7 @@ def _domain_filter(host: str, with_registered_domain: bool) -> Any:
     column = ds.field("url_host_name")
     expression = (column == host) | pc.ends_with(column, pattern="." + host)
     domain = registered_domain(host)
-    if with_registered_domain and registered_domain(f"{_SUBDOMAIN_PROBE}.{host}") == domain:
+    if registered_domain(f"{_SUBDOMAIN_PROBE}.{host}") == domain:
         # Every host at or below the query has the query's registered domain:
         # an equality the Parquet statistics can use to skip row groups.
         expression = (ds.field("url_host_registered_domain") == domain) & expression
@@ -179,14 +179,14 @@ def _document_filter(kind: str, value: str, document_ids: list[str]) -> Any:
     import pyarrow.dataset as ds
 
     if kind == DOMAIN:
-        expression = _domain_filter(value, True)
+        expression = _domain_filter(value)
     elif kind == PREFIX:
         expression = pc.starts_with(ds.field("url"), pattern=value)
         host = _host_of_prefix(value)
         if host:
             expression = (ds.field("url_host_name") == host) & expression
     else:
-        expression = ds.field("url") == value
+        expression = (ds.field("url_host_name") == urlsplit(value).hostname) & (ds.field("url") == value)
     if document_ids:
         expression = expression | ds.field("id").isin(document_ids)
     return expression
@@ -197,10 +197,15 @@ def _decision_filter(kind: str, value: str) -> Any:
     import pyarrow.dataset as ds
 
     if kind == DOMAIN:
-        return _domain_filter(value, True)
+        return _domain_filter(value)
     if kind == PREFIX:
-        return pc.starts_with(ds.field("url"), pattern=value) | pc.starts_with(ds.field("final_url"), pattern=value)
-    return (ds.field("url") == value) | (ds.field("final_url") == value)
+        by_url = pc.starts_with(ds.field("url"), pattern=value)
+        host = _host_of_prefix(value)
+        if host:
+            by_url = (ds.field("url_host_name") == host) & by_url
+        return by_url | pc.starts_with(ds.field("final_url"), pattern=value)
+    by_url = (ds.field("url_host_name") == urlsplit(value).hostname) & (ds.field("url") == value)
+    return by_url | (ds.field("final_url") == value)
 
 
 # ------------------------------------------------------------------ reading
@@ -507,7 +512,8 @@ def _positive_int(text: str) -> int:
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
-    from crawler.cli import EXIT_OK, CliError
+    from crawler.cli import EXIT_OK
+    from crawler.errors import CliError
 
     try:
         result = lookup(args.dir, args.query, limit=args.limit)

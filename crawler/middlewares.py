@@ -44,7 +44,8 @@ from crawler.rights.robots import ROBOTS_PARSE_LIMIT_BYTES, RobotsTxt
 from crawler.rights.robotsfetch import OK, UNREACHABLE, MAX_REDIRECTS, RobotsOutcome, is_fresh, retry_plan, robots_outcome, use_last_good
 from crawler.rights.rsl import RslDocument
 from crawler.rights.stages import OriginRights, PolicyFile, RightsAssessment, assess_request, robots_unreachable_finding
-from crawler.rights.tdmrep import TdmRepFile
+from crawler.rights.rsl import RSL_PARSE_LIMIT_BYTES as RSL_MAX_DOCUMENT_BYTES
+from crawler.rights.tdmrep import MAX_FILE_BYTES as TDMREP_MAX_FILE_BYTES, TdmRepFile
 from crawler.signals import decision_recorded, origin_rights_loaded
 from crawler.urls import Origin, address_class, origin_of
 
@@ -59,7 +60,14 @@ META_ENCODING = "tdmcrawl_content_encoding"
 META_TRUNCATED = "tdmcrawl_truncated"
 META_ORIGINAL_HEADERS = "tdmcrawl_headers"
 
-POLICY_FILE_MAX_BYTES = ROBOTS_PARSE_LIMIT_BYTES + 16 * 1024
+# How much of each policy file is read: a little past each parser's own limit,
+# so an oversized file is seen as oversized (and robots.txt is cut, never "allow all").
+POLICY_FILE_MAX_BYTES = {
+    "robots": ROBOTS_PARSE_LIMIT_BYTES + 16 * 1024,
+    "ai-txt": ROBOTS_PARSE_LIMIT_BYTES + 16 * 1024,
+    "tdmrep": TDMREP_MAX_FILE_BYTES + 1,
+    "rsl": RSL_MAX_DOCUMENT_BYTES + 1,
+}
 MAX_RSL_DOCUMENTS = 3
 
 
@@ -145,6 +153,9 @@ class RightsMiddleware:
         self.fetch_aitxt = settings.getbool("TDMCRAWL_FETCH_AITXT", True)
         self.fetch_rsl = settings.getbool("TDMCRAWL_FETCH_RSL", True)
         self.allow_private = settings.getbool("TDMCRAWL_ALLOW_PRIVATE_ADDRESSES", False)
+        self.download_maxsize = settings.getint("DOWNLOAD_MAXSIZE")
+        self.decompression_ratio = settings.getfloat("TDMCRAWL_DECOMPRESSION_RATIO", 100.0)
+        self.decompression_floor = settings.getint("TDMCRAWL_DECOMPRESSION_FLOOR", 1024 * 1024)
         self.allowed_addresses: set[str] = set()
         self._dns: dict[str, tuple[float, tuple[str, ...]]] = {}
         self.origins: dict[str, _OriginEntry] = {}
@@ -592,11 +603,11 @@ class RightsMiddleware:
 
     # ------------------------------------------------------------------ responses
     def _bytes_received(self, data: bytes, request: Request, spider: Any = None) -> None:
+        received = request.meta.get("tdmcrawl_received", 0) + len(data)
+        request.meta["tdmcrawl_received"] = received  # lets a cancelled download be told apart: too big, or not
         if not request.meta.get(META_POLICY_FILE):
             return
-        received = request.meta.get("tdmcrawl_received", 0) + len(data)
-        request.meta["tdmcrawl_received"] = received
-        if received > POLICY_FILE_MAX_BYTES:
+        if received > POLICY_FILE_MAX_BYTES.get(request.meta[META_POLICY_FILE], POLICY_FILE_MAX_BYTES["robots"]):
             # Keep what was read (at least the 500 KiB RFC 9309 asks us to parse);
             # an oversized file is cut, never turned into "allow all".
             request.meta[META_TRUNCATED] = True
@@ -608,6 +619,11 @@ class RightsMiddleware:
         encoding = headers.get("Content-Encoding")
         if encoding:
             request.meta[META_ENCODING] = encoding.decode("latin-1")
+            if body_length and body_length > 0 and self.decompression_ratio > 0:
+                # A decompression ratio limit: a small compressed body may not expand past
+                # ratio × its size (HttpCompressionMiddleware enforces download_maxsize while decoding).
+                ceiling = max(self.decompression_floor, int(body_length * self.decompression_ratio))
+                request.meta["download_maxsize"] = min(request.meta.get("download_maxsize", self.download_maxsize) or ceiling, ceiling)
         assessment: RightsAssessment | None = request.meta.get(META_ASSESSMENT)
         if assessment is None or headers.get("Location"):
             return  # not ours, or a redirect: its target is judged on its own

@@ -74,10 +74,18 @@ class ParsedPage:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def _guess_charset(body: bytes) -> str:
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "cp1252"  # what browsers fall back to for undeclared Western pages
+
+
 def decode(body: bytes, content_type: str | None) -> tuple[str, str]:
     """(charset, text): BOM, then the Content-Type charset, then <meta charset>,
     then a UTF-8 / cp1252 guess (w3lib's browser-like order)."""
-    encoding, text = html_to_unicode(content_type or "", body)
+    encoding, text = html_to_unicode(content_type or "", body, auto_detect_fun=_guess_charset)
     return encoding, text
 
 

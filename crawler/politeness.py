@@ -64,7 +64,9 @@ class Politeness:
             wait = parse_retry_after(header.decode("latin-1") if header else None)
             if wait is not None and wait > 0:
                 wait = min(wait, self.retry_after_max)
-                # The downloader waits (delay - now + lastseen) before the slot's next request.
+                # The downloader waits (delay - now + lastseen) before the slot's next
+                # request, but only when the slot has a delay at all.
+                slot.delay = max(slot.delay, 0.001)
                 slot.lastseen = max(slot.lastseen, time.monotonic() + wait - slot.delay)
                 self.crawler.stats.inc_value("tdmcrawl/politeness/retry_after")
                 logger.info("%s asked to wait %.0fs (Retry-After, HTTP %d)", key, wait, response.status)

@@ -66,6 +66,7 @@ def safe_url(url: str) -> str:
     """The URL as it can be sent and written into a WARC header: CR, LF and tabs
     removed, spaces and non-ASCII percent-encoded (IDNA for the host)."""
     url = re.sub(r"[\r\n\t\x00]", "", url.strip())
+    url = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", url)  # a '%' that starts no escape is a literal percent sign
     return safe_url_string(url)
 
 

@@ -143,10 +143,10 @@ def _not_html(capture: Capture, identified: str) -> PageOutcome:
 def process_page(job: PageJob) -> PageOutcome:
     capture = job.capture
     identified = sniff_media_type(capture.body, capture.content_type)
-    if identified not in HTML_TYPES and capture.content_type not in HTML_TYPES:
-        return _not_html(capture, identified)
     if identified not in HTML_TYPES:
-        identified = capture.content_type or "text/html"
+        # sniff_media_type falls back to the declared type when the bytes say
+        # nothing clear, so a non-HTML answer here is what the bytes are.
+        return _not_html(capture, identified)
     parsed = parse_page(
         capture.body,
         url=capture.url,

@@ -341,6 +341,10 @@ def write_summary(out: Path | str) -> dict[str, Any]:
     charts = render_charts(summary, out)
     summary["charts"] = charts
     summary["artefacts"] = artefacts(out)
+    from pipelines.croissant import write_croissant
+
+    croissant = write_croissant(out, summary)  # it lists every artefact with its sha256, so it cannot list itself
+    summary["artefacts"].append({"path": croissant.name, "bytes": croissant.stat().st_size, "sha256": _sha256(croissant)})
     _atomic_write(out / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     _atomic_write(out / "summary.md", render_markdown(summary))
     _atomic_write(out / "README.md", render_card(summary))

@@ -41,6 +41,9 @@ DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
 URLLENGTH_LIMIT = 2083
+TDMCRAWL_MAX_PAGES_PER_ORIGIN = 50_000  # spider-trap guard: URLs admitted per origin (0 = no cap)
+TDMCRAWL_DECOMPRESSION_RATIO = 100.0  # a compressed body may expand at most this many times (bombs) ...
+TDMCRAWL_DECOMPRESSION_FLOOR = 1024 * 1024  # ... or to this many bytes, whichever is larger (and never past DOWNLOAD_MAXSIZE)
 DEPTH_PRIORITY = 1  # breadth first
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"

@@ -150,9 +150,14 @@ class RightsAssessment:
 
     def findings(self, profile: PolicyProfile = STRICT) -> tuple[Finding, ...]:
         found = list(self.fixed_findings)
-        tdm = tdm_finding(self.tdm)
+        tdm_value = self.tdm
+        tdm = tdm_finding(tdm_value)
         if tdm is not None:
             found.append(tdm)
+        elif tdm_value.evidence:
+            # Unset, but something was seen (a malformed file, a protocol error):
+            # keep it in the record so the reader knows why nothing applied.
+            found.append(Finding("tdmrep", "tdmrep-unset", FindingKind.USE, False, evidence=tdm_value.evidence))
         found.extend(content_usage_findings(self.content_usage, legacy_as_reservation=profile.legacy_aipref_as_reservation))
         for directives, family in ((self.x_robots, "x-robots-tag"), (self.meta_robots, "meta-robots")):
             noai = noai_finding(directives, source_family=family)

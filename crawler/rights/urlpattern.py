@@ -61,4 +61,6 @@ def pattern_matches(pattern: str, url_or_path: str) -> bool:
 
 def pattern_priority(pattern: str) -> int:
     """Specificity of a pattern: its length in octets once percent-encoded (RFC 9309 2.2.2)."""
-    return len(quote(pattern.strip(), safe=_SAFE))
+    # A lone surrogate (a str handed in rather than decoded bytes) cannot be
+    # UTF-8; counted as the three octets it would take, it never raises.
+    return len(quote(pattern.strip(), safe=_SAFE, errors="surrogatepass"))

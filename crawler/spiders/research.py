@@ -19,6 +19,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, UsageError
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy import exceptions as scrapy_errors
 from twisted.internet.error import (
     ConnectionDone,
     ConnectionLost,
@@ -46,7 +47,7 @@ from crawler.middlewares import (
 from crawler.rights.evidence import Evidence
 from crawler.signals import origin_rights_loaded
 from crawler.sitemaps import parse_sitemap
-from crawler.urls import is_crawlable_url, registered_domain, safe_url, url_fingerprint
+from crawler.urls import is_crawlable_url, origin_of, registered_domain, safe_url, url_fingerprint
 from crawler.workers import ExtractionTimeout, WorkerPool
 from pipelines.extraction import PageJob, process_page
 
@@ -106,6 +107,7 @@ class ResearchSpider(scrapy.Spider):
         self.max_depth = int(max_depth) if max_depth not in (None, "") else None
         self.seen: set[int] = set()
         self.considered = 0
+        self.per_origin: dict[str, int] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "ResearchSpider":
@@ -117,12 +119,14 @@ class ResearchSpider(scrapy.Spider):
         spider.pool = WorkerPool.for_crawler(crawler)
         spider._open_job(crawler)
         spider.follow_sitemaps = crawler.settings.getbool("TDMCRAWL_FOLLOW_SITEMAPS", True)
+        spider.max_per_origin = crawler.settings.getint("TDMCRAWL_MAX_PAGES_PER_ORIGIN", 0)
         try:
             spider.previous = PreviousCrawl.for_crawler(crawler)
         except FileNotFoundError as exc:
             raise UsageError(str(exc)) from None
         spider.sitemaps_seen: set[str] = set()
         crawler.signals.connect(spider.origin_loaded, signal=origin_rights_loaded)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
     # ------------------------------------------------------------------ the job
@@ -202,6 +206,13 @@ class ResearchSpider(scrapy.Spider):
         if not self.in_scope(url):
             self.crawler.stats.inc_value("tdmcrawl/links/out_of_scope")
             return False
+        if self.max_per_origin:
+            # A spider trap (endless calendar, fan-out) spends one origin's budget, not the crawl's.
+            origin = str(origin_of(url))
+            if self.per_origin.get(origin, 0) >= self.max_per_origin:
+                self.crawler.stats.inc_value("tdmcrawl/links/over_origin_cap")
+                return False
+            self.per_origin[origin] = self.per_origin.get(origin, 0) + 1
         self.seen.add(fingerprint)
         if self.cluster is not None and self.max_pages is not None:
             # The page budget is the cluster's: counted in Redis (URLs another worker
@@ -244,6 +255,8 @@ class ResearchSpider(scrapy.Spider):
                 break
             self.seen.add(fingerprint)
             self.considered += 1
+            origin = str(origin_of(url))
+            self.per_origin[origin] = self.per_origin.get(origin, 0) + 1  # a seed counts toward its origin's cap
             self.job.admit(url, 0, None, "")
             yield self.request_for(url, depth=0, via=None, hops="", seed=True)
         if self.previous is not None:
@@ -369,6 +382,27 @@ class ResearchSpider(scrapy.Spider):
         )
 
     # ------------------------------------------------------------------ failures
+    def request_dropped(self, request: scrapy.Request, spider: Any = None) -> None:
+        """Scrapy's duplicate filter drops a redirect to a URL already scheduled:
+        the URL that redirected still gets its decision."""
+        redirects = request.meta.get("redirect_urls") or []
+        if not redirects or request.meta.get(META_SITEMAP):
+            return
+        loop = request.url in redirects
+        record_decision(
+            self.crawler,
+            DecisionRecord(
+                url=redirects[0],
+                decision=FAILED if loop else EXCLUDED,
+                reason="fetch-redirect-loop" if loop else "duplicate-redirect",
+                evidence=(Evidence("http", redirects[-1], f"redirects to {request.url}", note="a redirect loop" if loop else "that URL is already in the crawl"),),
+                stage=STAGE_FETCH,
+                final_url=request.url,
+                depth=request.meta.get("depth", 0),
+                via=request.meta.get("tdmcrawl_via"),
+            ),
+        )
+
     def on_error(self, failure: Any) -> None:
         error = failure.value
         request = failure.request
@@ -385,9 +419,12 @@ class ResearchSpider(scrapy.Spider):
             record_decision(self.crawler, DecisionRecord(url, EXCLUDED, reason, evidence, "headers", request.url if redirects else None, status, meta.get("depth", 0), meta.get("tdmcrawl_via"), None, policy_digests, reservations))
             return
         decision, reason = FAILED, failure_reason(error, status)
+        if isinstance(error, scrapy_errors.DownloadCancelledError) and reason != "fetch-size-limit":
+            limit = meta.get("download_maxsize", self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+            if limit and meta.get("tdmcrawl_received", 0) > limit:
+                reason = "fetch-size-limit"  # the body grew past DOWNLOAD_MAXSIZE while it streamed
         if isinstance(error, IgnoreRequest) and not isinstance(error, HttpError):
-            decision = EXCLUDED
-            reason = "out-of-scope" if redirects else "ignored"
+            decision, reason = ignored_reason(str(error), bool(redirects))
         record_decision(
             self.crawler,
             DecisionRecord(
@@ -405,19 +442,36 @@ class ResearchSpider(scrapy.Spider):
 
 
 def failure_reason(error: BaseException, status: int | None) -> str:
+    """The reason code of a fetch that failed (Scrapy's and Twisted's exceptions)."""
+    message = str(error)
     if isinstance(error, HttpError) and status is not None:
         return f"http-{status}"
-    if isinstance(error, DNSLookupError):
+    if isinstance(error, (DNSLookupError, scrapy_errors.CannotResolveHostError)):
         return "fetch-dns"
-    if isinstance(error, (TwistedTimeoutError, TCPTimedOutError)):
+    if isinstance(error, (TwistedTimeoutError, TCPTimedOutError, scrapy_errors.DownloadTimeoutError)):
         return "fetch-timeout"
-    if isinstance(error, ConnectionRefusedError):
+    if isinstance(error, (ConnectionRefusedError, scrapy_errors.DownloadConnectionRefusedError)):
         return "fetch-connection-refused"
-    if isinstance(error, (ConnectionLost, ConnectionDone)):
+    if isinstance(error, scrapy_errors.DownloadCancelledError) and "max size" in message:
+        return "fetch-size-limit"
+    if isinstance(error, scrapy_errors.DownloadFailedError) and "ParseError" in message:
+        return "fetch-invalid-response"  # bytes that are not HTTP
+    if isinstance(error, (ConnectionLost, ConnectionDone, scrapy_errors.DownloadFailedError, scrapy_errors.ResponseDataLossError)):
         return "fetch-connection-lost"
     name = type(error).__name__
     if name in ("ResponseNeverReceived", "ResponseFailed"):
         return "fetch-connection-lost"
-    if "maxsize" in str(error).lower() or "exceeded" in str(error).lower():
+    if "max size" in message or "DOWNLOAD_MAXSIZE" in message:
         return "fetch-size-limit"
     return "fetch-" + "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
+
+
+def ignored_reason(message: str, redirected: bool) -> tuple[str, str]:
+    """(decision, reason) for a request a Scrapy component dropped."""
+    if "during decompression" in message:
+        return FAILED, "fetch-decompression-limit"  # a compression bomb, or a body over the limit once decoded
+    if "max redirections" in message or "redirect" in message.lower() and "max" in message.lower():
+        return FAILED, "fetch-redirect-limit"
+    if redirected:
+        return EXCLUDED, "out-of-scope"  # a redirect out of the crawl's domains
+    return EXCLUDED, "ignored"
