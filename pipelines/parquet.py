@@ -32,24 +32,22 @@ JOURNAL_SUFFIX = ".journal.jsonl"
 OPEN_SUFFIX = ".open"
 
 
-def _timestamp_fields(schema: pa.Schema) -> list[str]:
-    return [f.name for f in schema if pa.types.is_timestamp(f.type)]
-
-
 def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
-    """Rows hold epoch seconds for timestamp columns (JSON-friendly); convert."""
-    stamps = _timestamp_fields(schema)
-    if stamps:
-        converted = []
-        for row in rows:
-            row = dict(row)
-            for name in stamps:
-                value = row.get(name)
-                if isinstance(value, (int, float)):
-                    row[name] = datetime.fromtimestamp(value, timezone.utc)
-            converted.append(row)
-        rows = converted
-    return pa.Table.from_pylist(rows, schema=schema)
+    """Rows (dicts; timestamps as epoch seconds, JSON-friendly) to a table of
+    ``schema``, column by column: each column is one C-level conversion, so a
+    row group costs the reactor milliseconds, not a Python loop over every cell."""
+    columns = []
+    for field in schema:
+        values = [row.get(field.name) for row in rows]
+        if pa.types.is_timestamp(field.type):
+            values = [
+                int(v * 1_000_000) if isinstance(v, (int, float)) else (int(datetime.fromisoformat(v).timestamp() * 1_000_000) if isinstance(v, str) else v)
+                for v in values
+            ]
+            columns.append(pa.array(values, type=pa.int64()).cast(field.type))
+        else:
+            columns.append(pa.array(values, type=field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
@@ -61,9 +59,22 @@ def _writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
 
 
 @dataclass
+class _Shard:
+    name: str
+    open_path: Path
+    journal_path: Path
+    journal: Any
+    writer: pq.ParquetWriter | None = None  # created and used by the file thread only
+
+
+@dataclass
 class ShardedParquetWriter:
     """Append rows; they reach a row group every ``rows_per_group`` rows (or
-    ``row_group_bytes``) and a new shard every ``rows_per_shard`` rows."""
+    ``row_group_bytes``) and a new shard every ``rows_per_shard`` rows.
+
+    The caller's thread only journals rows and builds each row group's table;
+    encoding, compression and file work happen in one background thread, in
+    order, so a crawl's reactor never waits for zstd."""
 
     directory: Path
     schema: pa.Schema
@@ -74,17 +85,19 @@ class ShardedParquetWriter:
     shard_bytes: int = SHARD_BYTES
     _buffer: list[dict[str, Any]] = field(default_factory=list)
     _buffer_bytes: int = 0
-    _writer: pq.ParquetWriter | None = None
-    _journal: Any = None
+    _shard: _Shard | None = None
     _shard_rows: int = 0
     _shard_bytes: int = 0
     _serial: int = -1
-    _name: str | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    _files: Any = None  # the single file thread
+    _pending: list[Any] = field(default_factory=list)
     rows_written: int = 0
     shards: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
         self.directory = Path(self.directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         existing = [-1]
@@ -95,40 +108,42 @@ class ShardedParquetWriter:
                 if serial.isdigit():
                     existing.append(int(serial))
         self._serial = max(existing)
+        self._files = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"parquet-{self.basename[:20]}")
 
     def _open_shard(self) -> None:
         self._serial += 1
-        self._name = f"{self.basename}-{self._serial:05d}.parquet"
-        self._writer = _writer(self._open_path, self.schema)
-        self._journal = open(self._journal_path, "a", encoding="utf-8")
+        name = f"{self.basename}-{self._serial:05d}.parquet"
+        journal_path = self.directory / f".{name}{JOURNAL_SUFFIX}"
+        self._shard = _Shard(name, self.directory / f".{name}{OPEN_SUFFIX}", journal_path, open(journal_path, "a", encoding="utf-8"))
         self._shard_rows = 0
         self._shard_bytes = 0
-
-    @property
-    def _open_path(self) -> Path:
-        return self.directory / f".{self._name}{OPEN_SUFFIX}"
-
-    @property
-    def _journal_path(self) -> Path:
-        return self.directory / f".{self._name}{JOURNAL_SUFFIX}"
 
     def write(self, row: dict[str, Any]) -> None:
         line = json.dumps(row, ensure_ascii=False, default=str)
         with self._lock:
-            if self._writer is None:
+            if self._shard is None:
                 self._open_shard()
-            self._journal.write(line + "\n")
-            self._journal.flush()
+            assert self._shard is not None
+            self._shard.journal.write(line + "\n")
+            self._shard.journal.flush()
             self._buffer.append(row)
             self._buffer_bytes += len(line)
             if len(self._buffer) >= self.rows_per_group or self._buffer_bytes >= self.row_group_bytes:
                 self._flush_group()
 
+    def _submit(self, fn: Any, *args: Any) -> None:
+        self._pending = [f for f in self._pending if not f.done()]
+        for future in self._pending:
+            if future.done() and future.exception():
+                raise future.exception()  # a write that failed surfaces at the next call
+        self._pending.append(self._files.submit(fn, *args))
+
     def _flush_group(self) -> None:
         if not self._buffer:
             return
-        assert self._writer is not None
-        self._writer.write_table(rows_to_table(self._buffer, self.schema))
+        assert self._shard is not None
+        table = rows_to_table(self._buffer, self.schema)
+        self._submit(self._write_table, self._shard, table)
         self._shard_rows += len(self._buffer)
         self._shard_bytes += self._buffer_bytes
         self.rows_written += len(self._buffer)
@@ -137,27 +152,41 @@ class ShardedParquetWriter:
         if self._shard_rows >= self.rows_per_shard or self._shard_bytes >= self.shard_bytes:
             self._close_shard()
 
-    def _close_shard(self) -> None:
-        if self._writer is None:
-            return
-        self._writer.close()
-        self._journal.close()
-        assert self._name is not None
-        os.replace(self._open_path, self.directory / self._name)
-        os.unlink(self._journal_path)
-        self.shards.append(self._name)
-        self._writer = None
-        self._journal = None
+    def _write_table(self, shard: _Shard, table: pa.Table) -> None:
+        if shard.writer is None:
+            shard.writer = _writer(shard.open_path, self.schema)
+        shard.writer.write_table(table)
 
-    def flush(self) -> None:
+    def _finish_shard(self, shard: _Shard) -> None:
+        if shard.writer is not None:
+            shard.writer.close()
+            os.replace(shard.open_path, self.directory / shard.name)
+        os.unlink(shard.journal_path)  # its rows are in the renamed shard now
+
+    def _close_shard(self) -> None:
+        shard, self._shard = self._shard, None
+        if shard is None:
+            return
+        shard.journal.close()
+        self.shards.append(shard.name)
+        self._submit(self._finish_shard, shard)
+
+    def flush(self, wait: bool = False) -> None:
         """Write buffered rows as a row group (the shard stays open)."""
         with self._lock:
             self._flush_group()
+        if wait:
+            for future in list(self._pending):
+                future.result()
 
     def close(self) -> None:
         with self._lock:
             self._flush_group()
             self._close_shard()
+        self._files.shutdown(wait=True)
+        for future in self._pending:
+            future.result()  # raise what the file thread could not do
+        self._pending = []
 
 
 def recover_shards(directory: Path | str, schema: pa.Schema) -> list[tuple[str, int]]:

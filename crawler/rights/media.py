@@ -58,7 +58,14 @@ _TRAINING_MINING_LABEL = re.compile(r"(?:c2pa|cawg)\.training-mining(?:\.v\d{1,3
 _TRAINING_KEYS = ("ai_generative_training", "ai_training", "data_mining")
 _INFERENCE_KEYS = ("ai_inference",)
 
-_MAX_JUMD_SCANNED = 4096
+# Work bounds per body, shared by every region scanned (a JPEG's APP11 stores,
+# a PNG's caBX chunks, then the raw bytes): description boxes looked at, and
+# assertions decoded. Each decode may read up to CBOR_MAX_ITEMS items and the
+# content boxes of decoy assertions can overlap, so without a per-body bound an
+# 8 MB body of overlapping decoys costs tens of seconds. Real stores carry one
+# or two training-mining assertions.
+_MAX_JUMD_SCANNED = 16_384
+_MAX_ASSERTIONS_DECODED = 64
 _MAX_APP11_SEGMENTS = 4096
 _MAX_PNG_CHUNKS = 10_000
 _MAX_ASSERTION_BYTES = 1024 * 1024
@@ -263,6 +270,14 @@ def _box_at(region: bytes, start: int, end: int) -> tuple[bytes, int, int] | Non
     return kind, start + header, start + size
 
 
+@dataclass
+class _ScanBudget:
+    """What is left of the per-body work bounds (mutable: shared across regions)."""
+
+    descriptions: int = _MAX_JUMD_SCANNED
+    decodes: int = _MAX_ASSERTIONS_DECODED
+
+
 @dataclass(frozen=True)
 class _Assertion:
     label: str
@@ -270,15 +285,15 @@ class _Assertion:
     value: object
 
 
-def _assertions(region: bytes) -> list[_Assertion]:
+def _assertions(region: bytes, budget: _ScanBudget) -> list[_Assertion]:
     """Training-mining assertions found by scanning a region for ``jumd`` boxes."""
     found: list[_Assertion] = []
-    position, scanned = 0, 0
-    while scanned < _MAX_JUMD_SCANNED:
+    position = 0
+    while budget.descriptions > 0 and budget.decodes > 0:
         at = region.find(b"jumd", position)
         if at < 0:
             break
-        scanned += 1
+        budget.descriptions -= 1
         position = at + 4
         description = _box_at(region, at - 4, len(region)) if at >= 4 else None
         if description is None or description[0] != b"jumd":
@@ -303,6 +318,7 @@ def _assertions(region: bytes) -> list[_Assertion]:
             kind, content_start, box_end = box
             if box_end - content_start <= _MAX_ASSERTION_BYTES and kind in (b"cbor", b"json"):
                 content = region[content_start:box_end]
+                budget.decodes -= 1
                 if kind == b"cbor":
                     value, ok = decode_cbor(content)
                 else:
@@ -323,8 +339,9 @@ def _c2pa_findings(data: bytes, source: str, truncated: bool) -> list[Finding]:
     training: list[Evidence] = []
     inference: list[Evidence] = []
     data_mining = False
+    budget = _ScanBudget()
     for region in regions:
-        for assertion in _assertions(region):
+        for assertion in _assertions(region, budget):
             entries = assertion.value.get("entries") if isinstance(assertion.value, dict) else None
             if not isinstance(entries, dict):
                 continue

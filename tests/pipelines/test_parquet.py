@@ -37,6 +37,7 @@ def test_killed_writer_loses_no_journaled_row(tmp_path: Path) -> None:
     writer = ShardedParquetWriter(tmp_path, DECISIONS_SCHEMA, "decisions-c-w0", rows_per_group=4, rows_per_shard=8)
     for i in range(13):
         writer.write(decision_row(i))
+    writer.flush(wait=True)  # the first shard is complete, the second open
     # killed: no close(); a torn last line as a kill mid-write would leave
     journal = next(tmp_path.glob(".*.journal.jsonl"))
     with open(journal, "a") as handle:
