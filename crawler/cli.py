@@ -169,7 +169,21 @@ def _with_cluster_components(settings: Any) -> None:
         settings.set(name, value, priority="cmdline")
 
 
+def _check_ids(args: argparse.Namespace) -> None:
+    from scrapy.exceptions import UsageError
+
+    from crawler.context import safe_name
+
+    try:
+        for what, value in (("crawl id", getattr(args, "crawl_id", None)), ("worker id", getattr(args, "worker_id", None))):
+            if value:
+                safe_name(value, what)
+    except UsageError as exc:
+        raise CliError(str(exc)) from None
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
+    _check_ids(args)
     if not args.seeds and not args.seeds_file:
         raise CliError("give at least one SEED_URL or --seeds-file FILE")
     if args.seeds_file and not Path(args.seeds_file).is_file():
@@ -254,6 +268,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from crawler.cluster import load_config
 
+    _check_ids(args)
     server = _redis(args.redis)
     try:
         crawl_id, config = load_config(server, args.crawl_id)

@@ -8,6 +8,7 @@ so the spider, middlewares, pipelines and extensions agree on them.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import time
@@ -22,6 +23,19 @@ from crawler.page import ExtractOptions
 from crawler.rights.policy import PolicyProfile
 
 _contexts: "weakref.WeakKeyDictionary[Any, CrawlContext]" = weakref.WeakKeyDictionary()
+
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def safe_name(value: str, what: str) -> str:
+    """Crawl and worker ids become parts of file names: letters, digits, '.', '_'
+    and '-' only, so no id can write outside the output folder."""
+    if not SAFE_NAME.match(value):
+        from scrapy.exceptions import UsageError
+
+        raise UsageError(f"{what} {value!r} may only contain letters, digits, '.', '_' and '-'")
+    return value
 
 
 def new_crawl_id(now: float | None = None) -> str:
@@ -85,8 +99,8 @@ class CrawlContext:
         return cls(
             output_dir=output_dir,
             job_dir=job_dir,
-            crawl_id=settings.get("TDMCRAWL_CRAWL_ID") or resumable_crawl_id(job_dir) or new_crawl_id(),
-            worker_id=settings.get("TDMCRAWL_WORKER_ID") or "w0",
+            crawl_id=safe_name(settings.get("TDMCRAWL_CRAWL_ID") or resumable_crawl_id(job_dir) or new_crawl_id(), "crawl id"),
+            worker_id=safe_name(settings.get("TDMCRAWL_WORKER_ID") or "w0", "worker id"),
             token=token,
             contact=contact,
             user_agent=settings.get("USER_AGENT") or user_agent(contact, token),

@@ -59,6 +59,7 @@ TDMCRAWL_FETCH_TDMREP = True
 TDMCRAWL_FETCH_AITXT = True
 TDMCRAWL_FETCH_RSL = True
 TDMCRAWL_ALLOW_PRIVATE_ADDRESSES = False  # seeds on private/loopback addresses allow those addresses
+TWISTED_DNS_RESOLVER = "crawler.dns.PublicAddressResolver"  # re-checks the address at connection time (DNS rebinding)
 
 # --- Extraction and output.
 TDMCRAWL_OUTPUT_DIR = "output/crawl"

@@ -30,6 +30,7 @@ from twisted.internet.error import (
 )
 
 from crawler.context import CrawlContext
+from crawler.dns import NON_PUBLIC_NOTE
 from crawler.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_PAGE, DecisionRecord
 from crawler.items import DocumentItem, RevisitItem
 from crawler.previous import PreviousCrawl
@@ -425,6 +426,8 @@ class ResearchSpider(scrapy.Spider):
                 reason = "fetch-size-limit"  # the body grew past DOWNLOAD_MAXSIZE while it streamed
         if isinstance(error, IgnoreRequest) and not isinstance(error, HttpError):
             decision, reason = ignored_reason(str(error), bool(redirects))
+        if reason == "fetch-dns" and NON_PUBLIC_NOTE in str(error):
+            decision, reason = EXCLUDED, "private-address"  # the DNS answer changed to a private address
         record_decision(
             self.crawler,
             DecisionRecord(

@@ -1,0 +1,38 @@
+"""The resolver Scrapy connects with never returns a non-public address the crawl did not allow."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from twisted.internet import reactor
+from twisted.internet.error import DNSLookupError
+
+from crawler.dns import PublicAddressResolver
+from tests.conftest import run_tdmcrawl
+
+
+def resolver(allowed: set[str], allow_private: bool = False) -> PublicAddressResolver:
+    instance = PublicAddressResolver(reactor, cache_size=0, timeout=5.0)
+    instance.crawler = SimpleNamespace(tdmcrawl_rights=SimpleNamespace(allowed_addresses=allowed, allow_private=allow_private))
+    return instance
+
+
+def test_a_rebound_name_is_refused_at_connection_time() -> None:
+    with pytest.raises(DNSLookupError, match="non-public address 10.0.0.7"):
+        resolver(set())._only_allowed("10.0.0.7", "rebind.example")
+    with pytest.raises(DNSLookupError):
+        resolver(set())._only_allowed("169.254.169.254", "metadata.example")
+
+
+def test_public_and_allowed_addresses_pass() -> None:
+    assert resolver(set())._only_allowed("93.184.216.34", "example.org") == "93.184.216.34"
+    assert resolver({"127.0.0.1"})._only_allowed("127.0.0.1", "localhost") == "127.0.0.1"
+    assert resolver(set(), allow_private=True)._only_allowed("10.0.0.7", "x") == "10.0.0.7"
+
+
+@pytest.mark.parametrize("option", ["--crawl-id", "--worker-id"])
+def test_ids_cannot_name_paths_outside_the_output(tmp_path, option: str) -> None:
+    done = run_tdmcrawl("crawl", "http://127.0.0.1:9/", "--out", str(tmp_path / "out"), option, "../../escape")
+    assert done.returncode == 2 and "may only contain letters" in done.stderr
+    assert not (tmp_path / "escape").exists()
