@@ -130,6 +130,8 @@ def run_crawl(settings: Any, spider_kwargs: dict[str, Any]) -> tuple[int, dict[s
         # closed; the same command resumes it.
         logging.getLogger("tdmcrawl").warning("stopped on request; run the same command again to resume")
         return EXIT_OK, stats
+    if reason == "registry-unavailable":
+        raise CliError("the crawl stopped: the opt-out registry could not be asked (see the log); the same command resumes it")
     if reason != "finished":
         return EXIT_ERRORS, stats
     # Scrapy logs each "Gave up retrying" at ERROR; those URLs are recorded as
@@ -194,6 +196,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         extra["LOG_LEVEL"] = "WARNING" if args.log_level == "INFO" else args.log_level
     if args.allow_private_addresses:
         extra["TDMCRAWL_ALLOW_PRIVATE_ADDRESSES"] = True
+    if args.registry_file:
+        for name in args.registry_file:
+            if not Path(name).is_file():
+                raise CliError(f"cannot read registry file {name}: no such file")
+        extra["TDMCRAWL_REGISTRY_FILES"] = [str(Path(name).resolve()) for name in args.registry_file]
     if args.crawl_id:
         extra["TDMCRAWL_CRAWL_ID"] = args.crawl_id
     if args.append:
@@ -415,6 +422,7 @@ def make_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--max-pages-per-origin", type=_non_negative_int, metavar="N", help="consider at most N URLs of one origin (spider-trap guard; default 50000, 0 = no cap)")
     crawl.add_argument("--allowed-domains", nargs="+", metavar="DOMAIN", help="domains to stay within (default: the seeds' registered domains)")
     crawl.add_argument("--contact", metavar="URL_OR_EMAIL", help="how site owners reach you; goes into the User-Agent: tdmcrawl/VERSION (+CONTACT)")
+    crawl.add_argument("--registry-file", action="append", metavar="FILE", help="a local opt-out registry file (domains, URL prefixes, URLs, globs; format in crawler/rights/registry.py); repeatable")
     crawl.add_argument("--allow-private-addresses", action="store_true", help="allow hosts that resolve to private, loopback or link-local addresses")
     crawl.add_argument("--crawl-id", metavar="ID", help="name of this crawl (default: generated from the time)")
     crawl.add_argument("--job", metavar="DIR", help="job directory (lock, frontier journal, Scrapy JOBDIR); default DIR/.job. Re-running the same command resumes an interrupted crawl")

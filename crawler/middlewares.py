@@ -166,11 +166,60 @@ class RightsMiddleware:
             from crawler.cluster import RedisPolicyCache
 
             self.cache = RedisPolicyCache(settings.get("TDMCRAWL_REDIS_URL"), self.context.crawl_id, self.ttl)
+        self._stopping = False
+        self._load_registries(settings)
         crawler.signals.connect(self._headers_received, signal=signals.headers_received)
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
+
+    def _load_registries(self, settings: Any) -> None:
+        """Local registry files and a Spawning-style API. A file we cannot read,
+        or a registry we could not ask, is never read as "no opt-out"."""
+        from pathlib import Path
+
+        from scrapy.exceptions import UsageError
+
+        from crawler.registry_client import UNAVAILABLE_POLICIES, SpawningRegistry
+        from crawler.rights.registry import LocalRegistry
+
+        self.local_registries = []
+        for name in settings.getlist("TDMCRAWL_REGISTRY_FILES"):
+            path = Path(name)
+            try:
+                text = path.read_text("utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"cannot read registry file {path}: {exc}") from None
+            registry = LocalRegistry.parse(text, str(path), name=f"local:{path.name}")
+            dropped = [m for m in registry.malformed if not m.kept]
+            if dropped:
+                raise UsageError(f"registry file {path}: unreadable line(s) {', '.join(str(m.line) for m in dropped[:10])}")
+            for problem in registry.malformed:
+                logger.warning("registry file %s line %d: %s", path, problem.line, problem.problem)
+            self.local_registries.append(registry)
+        self.registry_unavailable = settings.get("TDMCRAWL_REGISTRY_UNAVAILABLE") or "stop"
+        if self.registry_unavailable not in UNAVAILABLE_POLICIES:
+            raise UsageError(f"TDMCRAWL_REGISTRY_UNAVAILABLE must be one of {', '.join(UNAVAILABLE_POLICIES)}")
+        self.registry = SpawningRegistry.from_settings(settings)
+        honoured = "registry" in self.profile.honoured
+        if self.registry is not None and not self.registry.has_key and self.registry_unavailable == "stop" and honoured:
+            raise UsageError(f"could not start: the opt-out registry {self.registry.endpoint} cannot be asked ({self.registry.missing_key_note()})")
+
+    async def _registry_findings(self, request: Request) -> list[Finding] | None:
+        """Findings of every registry for this URL; None when the crawl must stop
+        because a registry could not be asked."""
+        from crawler.rights.registry import registry_findings
+
+        found: list[Finding] = []
+        for registry in self.local_registries:
+            found.extend(registry_findings(registry.match(request.url), registry.name))
+        if self.registry is not None:
+            result = await self.registry.check(request.url)
+            if result.opted_out is None and self.registry_unavailable == "stop" and "registry" in self.profile.honoured:
+                return None
+            found.extend(result.findings())
+        return found
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "RightsMiddleware":
@@ -208,6 +257,17 @@ class RightsMiddleware:
             return None
         assessment = assess_request(request.url, state, self.token)
         assessment = replace(assessment, origin=self._light(state))
+        if self.local_registries or self.registry is not None:
+            registry = await self._registry_findings(request)
+            if registry is None:
+                # Never read an unanswered registry as "no opt-out": stop; a resumed crawl asks again.
+                logger.error("the opt-out registry could not be asked (%s); stopping the crawl", self.registry.endpoint if self.registry else "")
+                if not self._stopping:
+                    self._stopping = True
+                    asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="registry-unavailable"))
+                raise IgnoreRequest("opt-out registry unavailable")
+            if registry:
+                assessment = replace(assessment, fixed_findings=assessment.fixed_findings + tuple(registry))
         decision = assessment.decide(self.profile)
         if decision.excluded:
             self._exclude(
@@ -572,6 +632,10 @@ class RightsMiddleware:
             raise DontCloseSpider
 
     def _spider_closed(self, spider: Any = None) -> None:
+        if self.registry is not None:
+            for key, value in self.registry.stats.items():
+                self.crawler.stats.set_value(f"tdmcrawl/registry/{key}", value)
+            self.registry.close()
         for entry in self.origins.values():
             if entry.retry_handle is not None:
                 entry.retry_handle.cancel()

@@ -103,3 +103,16 @@ TDMCRAWL_PREVIOUS = None  # an earlier output folder: incremental recrawl (condi
 # --- Distributed crawls (crawler/cluster.py; set by `tdmcrawl crawl --redis` / `tdmcrawl worker`).
 TDMCRAWL_REDIS_URL = None
 TDMCRAWL_CLUSTER_LEASES = 8  # requests one worker holds at a time from the shared frontier
+
+# --- Opt-out registries (crawler/rights/registry.py, crawler/registry_client.py).
+TDMCRAWL_REGISTRY_FILES = []  # local registry files (format: crawler/rights/registry.py)
+TDMCRAWL_REGISTRY_SPAWNING_URL = None  # a Spawning-style API endpoint; every URL considered is sent to it
+TDMCRAWL_REGISTRY_KEY_ENV = "SPAWNING_OPTS_KEY"  # environment variable holding its API key
+TDMCRAWL_REGISTRY_UNAVAILABLE = "stop"  # no key or service down: "stop" the crawl, or "exclude" (record registry-unavailable)
+TDMCRAWL_REGISTRY_BATCH_DELAY = 0.05
+TDMCRAWL_REGISTRY_BATCH_SIZE = 1000
+TDMCRAWL_REGISTRY_TIMEOUT = 20.0
+TDMCRAWL_REGISTRY_RETRY_TIMES = 4
+TDMCRAWL_REGISTRY_RETRY_DELAY = 1.0
+TDMCRAWL_REGISTRY_CACHE_TTL = 86400.0
+TDMCRAWL_REGISTRY_PAUSE = 60.0

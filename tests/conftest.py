@@ -75,11 +75,11 @@ def crawl(tmp_path: Path):
     """crawl(seed, ..., extra args) -> CrawlResult; output in a fresh folder."""
     counter = {"n": 0}
 
-    def run(*seeds: str, args: tuple[str, ...] = (), fast: bool = True, timeout: float = 180) -> CrawlResult:
+    def run(*seeds: str, args: tuple[str, ...] = (), fast: bool = True, timeout: float = 180, env: dict[str, str] | None = None) -> CrawlResult:
         counter["n"] += 1
         out = tmp_path / f"out{counter['n']}"
         command = ["crawl", *seeds, "--out", str(out), "--quiet", *(FAST if fast else []), *args]
-        done = run_tdmcrawl(*command, timeout=timeout)
+        done = run_tdmcrawl(*command, timeout=timeout, env=env)
         return CrawlResult(out, done.returncode, done.stdout, done.stderr)
 
     return run

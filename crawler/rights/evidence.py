@@ -83,7 +83,7 @@ class Evidence:
 
     ``signal`` is the family (``robots``, ``tdmrep``, ``content-usage``,
     ``content-signal``, ``x-robots-tag``, ``meta-robots``, ``ai-txt``, ``rsl``,
-    ``ai-agent``, ``licence``, ``http``, ``address``); ``source`` is the URL of the
+    ``ai-agent``, ``registry``, ``licence``, ``http``, ``address``); ``source`` is the URL of the
     file or ``header:<Name>`` / ``meta:<name>`` / ``html``; ``value`` the exact text
     seen (one line, bounded); ``line`` its 1-based line in the file; ``note`` how it
     was read (for example ``malformed: not a JSON array``)."""

@@ -26,6 +26,7 @@ USE_SIGNAL_FAMILIES: tuple[str, ...] = (
     "x-robots-tag",
     "meta-robots",
     "ai-txt",
+    "registry",
     "ai-agent",
     "media",
 )
