@@ -332,9 +332,16 @@ def _output_dir(path: str) -> Path:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from crawler.jobs import recover_abandoned
+    from crawler.remove import RemoveError, resume_interrupted_removal
     from pipelines.summary import write_summary
 
     out = _output_dir(args.dir)
+    try:
+        resumed = resume_interrupted_removal(out)
+    except RemoveError as exc:
+        raise CliError(str(exc)) from None
+    if resumed:
+        print(resumed, file=sys.stderr)
     for repaired in recover_abandoned(out):
         print(f"repaired the files of an interrupted worker: {repaired}", file=sys.stderr)
     summary = write_summary(out)
@@ -346,7 +353,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-PUSH_ALWAYS_EXCLUDED = [".job/**", "**/.*", ".*", "**/*.open", "**/*.journal.jsonl"]
+# data/removals names the URLs removed (for the operator's audit): never published.
+PUSH_ALWAYS_EXCLUDED = [".job/**", ".job-*/**", "**/.*", ".*", "*.open", "**/*.open", "**/*.journal.jsonl", "data/removals/**"]
 
 
 def cmd_push(args: argparse.Namespace) -> int:
@@ -471,8 +479,10 @@ def make_parser() -> argparse.ArgumentParser:
     extract.set_defaults(func=cmd_extract)
 
     from crawler.lookup import add_lookup_command
+    from crawler.remove import add_remove_command
 
     add_lookup_command(commands)
+    add_remove_command(commands)
     return parser
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler import PRODUCT_TOKEN, __version__
+from crawler.capture import BODY_CONVENTION
 from crawler.page import ExtractOptions
 from crawler.rights.policy import PolicyProfile
 
@@ -139,4 +140,5 @@ class CrawlContext:
             ("robots-policy", "RFC 9309 (Protego matching; 4xx allow, 5xx/429/network error disallow and retry, 24 h cache, 500 KiB parse limit)"),
             ("rights-policy", f"profile {self.profile.name}: honours {', '.join(sorted(self.profile.honoured)) or 'no reservations (recorded only)'}"),
             ("purpose", self.purpose),
+            ("body-convention", BODY_CONVENTION),
         ]

@@ -25,6 +25,8 @@ from crawler.rights.licence import LicenceResult, detect_licences
 from crawler.urls import is_crawlable_url, safe_url
 
 MAX_LINKS = 5000
+MAX_ANCHORS = 4 * MAX_LINKS  # anchors examined per page: a page of 10^6 links costs no more than this
+MAX_EXTRACT_BYTES = 5 * 1024 * 1024  # text is not extracted from bigger pages (trafilatura takes minutes on them)
 LANGUAGE_SAMPLE = 4000
 _WORD = re.compile(r"\w+", re.UNICODE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -89,10 +91,17 @@ def decode(body: bytes, content_type: str | None) -> tuple[str, str]:
     return encoding, text
 
 
+class TextLost(ValueError):
+    """libxml2 dropped text it could not hold (a text node over 10 MB)."""
+
+
 def parse_tree(text: str) -> lxml.html.HtmlElement:
     text = _XML_DECLARATION.sub("", text, count=1)
     parser = lxml.html.HTMLParser(encoding="utf-8", remove_pis=True, collect_ids=False, huge_tree=False)
-    return lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
+    tree = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
+    if any("buffer size limit" in entry.message.lower() or "huge text node" in entry.message.lower() for entry in parser.error_log):
+        raise TextLost("a text node over libxml2's 10 MB limit: its text would be lost")
+    return tree
 
 
 def read_metas(tree: lxml.html.HtmlElement) -> tuple[tuple[str, str], ...]:
@@ -111,15 +120,22 @@ def read_links(tree: lxml.html.HtmlElement, base_url: str) -> tuple[str, ...]:
     base = base_url
     base_element = next(tree.iter("base"), None)
     if base_element is not None and base_element.get("href"):
-        base = urljoin(base_url, base_element.get("href").strip())
+        try:
+            base = urljoin(base_url, base_element.get("href").strip())
+        except ValueError:  # a broken <base href>: links resolve against the page URL
+            base = base_url
     seen: dict[str, None] = {}
-    for element in tree.iter("a", "area"):
+    raw_seen: set[str] = set()
+    for examined, element in enumerate(tree.iter("a", "area")):
+        if examined >= MAX_ANCHORS:
+            break
         href = element.get("href")
         if not href:
             continue
         href = href.strip()
-        if not href or href.lower().startswith(_NOT_LINKS):
+        if not href or href in raw_seen or href.lower().startswith(_NOT_LINKS):
             continue
+        raw_seen.add(href)
         rel = (element.get("rel") or "").lower().split()
         if "nofollow" in rel:
             continue
@@ -197,7 +213,8 @@ def parse_page(
         declared = next((content for name, content in metas if name == "content-language"), "").strip()
     links = read_links(tree, url)
     licence = detect_licences(tree, base_url=url, headers=headers)
-    page_text = extract_text(tree, url, options) if options.extract_text else ""
+    extract = options.extract_text and len(body) <= MAX_EXTRACT_BYTES
+    page_text = extract_text(tree, url, options) if extract else ""
     language, score = identify_language(page_text) if page_text else (None, None)
     return ParsedPage(
         charset=charset,
@@ -211,7 +228,7 @@ def parse_page(
         word_count=len(_WORD.findall(page_text)),
         text_sha256=hashlib.sha256(page_text.encode("utf-8")).hexdigest(),
         licence=licence,
-        extracted=options.extract_text,
+        extracted=extract,
     )
 
 

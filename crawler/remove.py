@@ -57,6 +57,14 @@ back (backups put back, moved-in files deleted: the old version exactly); a
 journal in state ``committed`` is finished (step 5). Every step is idempotent,
 so a crash during recovery is recovered the same way. One removal at a time:
 ``DIR/.remove-lock`` is held (``flock``) by the process working on ``DIR``.
+
+What a reader of ``DIR`` sees after a kill, before any recovery: up to the
+first shard replacement, exactly the old version (plus new WARC/WET files that
+no row points to yet); from there to the commit, the replaced shards are new
+and the others old, every pointer still resolving; after the commit, the new
+version. A removal refuses to run while a crawl holds one of the job
+directories in ``DIR`` (``.job*/lock``), and repairs the files of abandoned
+workers first, as ``tdmcrawl summary`` does.
 """
 
 from __future__ import annotations
@@ -72,7 +80,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
@@ -109,8 +117,8 @@ class RemoveError(Exception):
 
 
 def _checkpoint(name: str) -> None:
-    """Called between the steps of the protocol (``staged``,
-    ``journal-written``, ``files-moved``, ``committed``). Does nothing: the
+    """Called between the steps of the protocol (``staged``, ``journal-written``,
+    ``files-moved``, ``shards-replaced``, ``committed``). Does nothing: the
     crash-safety tests replace it to stop the process at an exact step."""
 
 
@@ -124,6 +132,10 @@ class Selector:
 
     kind: str
     values: tuple[str, ...]
+    _exact: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_exact", frozenset(self.values))
 
     def matches(self, url: str | None) -> bool:
         if not url:
@@ -134,24 +146,11 @@ class Selector:
         normal = normalise_url(url) or url
         if self.kind == PREFIX:
             return any(normal.startswith(v) for v in self.values)
-        return normal in self._url_set
-
-    @property
-    def _url_set(self) -> frozenset[str]:
-        cached = self.__dict__.get("_urls")
-        if cached is None:
-            cached = frozenset(self.values)
-            object.__setattr__(self, "_urls", cached)
-        return cached
+        return normal in self._exact
 
     def scope(self) -> str:
         """The selector as JSON: kept in the removals table for the operator."""
         return json.dumps({"kind": self.kind, "values": list(self.values)}, ensure_ascii=False)
-
-    def describe(self) -> str:
-        if self.kind == URLS:
-            return f"{len(self.values)} URL{'s' if len(self.values) != 1 else ''}"
-        return f"{self.kind} {self.values[0]}"
 
 
 def _host(url: str) -> str:
@@ -172,6 +171,38 @@ def normalise_url(url: str, *, prefix: bool = False) -> str | None:
     from crawler.lookup import _normalise_url
 
     return _normalise_url(url, prefix=prefix)
+
+
+def selector_from_scope(scope: str | None) -> Selector | None:
+    """The selector a removals row recorded (its ``scope``); None when unreadable."""
+    try:
+        data = json.loads(scope or "")
+        kind, values = data["kind"], tuple(str(v) for v in data["values"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    return Selector(kind, values) if kind in (DOMAIN, PREFIX, URLS) and values else None
+
+
+def removed_url_matcher(out_dir: Path | str) -> Callable[[str | None], bool]:
+    """A function telling whether a URL is covered by a removal recorded in
+    ``out_dir/data/removals``: for the summary and card, which must not name
+    removed pages (a seed can be one)."""
+    import pyarrow.parquet as pq
+
+    selectors = []
+    for path in sorted((Path(out_dir) / REMOVALS_DIR).glob("*.parquet")):
+        if path.name.startswith("."):
+            continue
+        try:
+            scopes = pq.read_table(path, columns=["scope"]).column("scope").to_pylist()
+        except Exception:  # an unreadable row names nothing; the summary goes on
+            continue
+        selectors += [s for s in map(selector_from_scope, scopes) if s is not None]
+
+    def covered(url: str | None) -> bool:
+        return any(selector.matches(url) for selector in selectors)
+
+    return covered
 
 
 def make_selector(*, domain: str | None = None, url_prefix: str | None = None, urls: Sequence[str] | None = None) -> Selector:
@@ -411,17 +442,16 @@ def _plan(out: Path, selector: Selector) -> _Plan:
 
     files = {relative: _scan_file(path, relative) for path, relative in _capture_files(out)}
     all_records = [(relative, record) for relative, scanned in files.items() for record in scanned.records]
+    page_records = [record for _, record in all_records if record.rec_type in _PAGE_RECORD_TYPES]
+    dropped.update(record.record_id for record in page_records if selector.matches(record.target))
     while True:
         before = len(dropped)
         for document_id in [i for i in dropped if i in row_by_id]:
             row = row_by_id[document_id]
             dropped.update(v for v in (row["warc_request_id"], row["warc_metadata_id"], row["warc_conversion_id"]) if v)
-        for _, record in all_records:
-            if record.rec_type == "warcinfo" or record.record_id in dropped:
-                continue
-            if (
-                (record.rec_type in _PAGE_RECORD_TYPES and selector.matches(record.target))
-                or any(link in dropped for link in record.concurrent_to)
+        for record in page_records:
+            if record.record_id not in dropped and (
+                any(link in dropped for link in record.concurrent_to)
                 or (record.rec_type in ("revisit", "conversion") and record.refers_to in dropped)
             ):
                 dropped.add(record.record_id)
@@ -698,6 +728,8 @@ def _validate(out: Path, plan: _Plan, staged: _Staged) -> None:
         return staging / relative if relative in new_files else out / relative
 
     handles: dict[str, Any] = {}
+    existing: set[str] = set()
+    deleted = set(staged.deletes)
     try:
         for shard in staged.shards_rewritten:
             try:
@@ -711,7 +743,13 @@ def _validate(out: Path, plan: _Plan, staged: _Staged) -> None:
                 raise RemoveError(f"validation: {shard} still holds {len(removed_left)} removed rows")
             for row in table.select(POINTER_COLUMNS).to_pylist():
                 if row["file_path"] not in new_files and row["wet_file_path"] not in new_files:
-                    continue  # points into a file this removal does not change
+                    # Points into files this removal does not change: they must still be there.
+                    for relative in (row["file_path"], row["wet_file_path"]):
+                        if relative and relative not in existing:
+                            if relative in deleted or not (out / relative).is_file():
+                                raise RemoveError(f"validation: {row['id']} points into {relative}, which would not exist")
+                            existing.add(relative)
+                    continue
                 checks = [
                     (row["file_path"], row["warc_record_offset"], "response", row["id"], row["warc_record_length"]),
                     (row["file_path"], row["warc_metadata_offset"], "metadata" if row["warc_metadata_id"] else "response", row["warc_metadata_id"] or row["id"], None),
@@ -782,6 +820,7 @@ def _swap(out: Path, staged: _Staged) -> None:
         os.replace(out / source, out / target)
     if staged.replaces:
         _fsync(out / DOCUMENTS_DIR)
+    _checkpoint("shards-replaced")
 
 
 def _roll_back(out: Path, journal: dict[str, Any]) -> None:
@@ -846,6 +885,9 @@ class _RemovalLock:
 
 
 def _resume_locked(out: Path) -> str | None:
+    torn = out / f".{JOURNAL_FILE}.tmp"
+    if torn.exists():  # a journal write the kill cut short; the journal itself is whole or absent
+        os.unlink(torn)
     journal = _read_journal(out)
     if journal is None:
         if (out / STAGING_DIR).exists():
@@ -864,7 +906,7 @@ def resume_interrupted_removal(out_dir: Path | str) -> str | None:
     module docstring); returns what was done, None when nothing was pending or
     another process is working on the folder's removals right now."""
     out = Path(out_dir)
-    if not (out / JOURNAL_FILE).exists() and not (out / STAGING_DIR).exists():
+    if not any((out / name).exists() for name in (JOURNAL_FILE, STAGING_DIR, f".{JOURNAL_FILE}.tmp")):
         return None
     lock = _RemovalLock(out)
     if not lock.acquire():
@@ -935,59 +977,41 @@ def remove(
         raise RemoveError("give the reason for the removal (--reason TEXT): it is recorded in the removals table")
     selector = make_selector(domain=domain, url_prefix=url_prefix, urls=urls)
 
+    if dry_run:  # reads only, so it takes no lock and changes no file
+        if (out / JOURNAL_FILE).exists():
+            raise RemoveError(
+                f"an interrupted removal is pending in {out}; run `tdmcrawl remove` without --dry-run "
+                f"or `tdmcrawl summary {out}` to finish it first"
+            )
+        _refuse_unfinished_crawl(out)
+        return _planned_report(out, _plan(out, selector), reason=reason, dry_run=True)
+
     lock = _RemovalLock(out)
     if not lock.acquire():
         raise RemoveError(f"another tdmcrawl remove is working on {out}; try again when it has ended")
     job_locks: list[Any] = []
+    staging = out / STAGING_DIR
     try:
-        recovered = None
-        if dry_run:
-            if (out / JOURNAL_FILE).exists():
-                raise RemoveError(f"an interrupted removal is pending in {out}; run `tdmcrawl remove` without --dry-run or `tdmcrawl summary {out}` to finish it first")
-        else:
-            recovered = _resume_locked(out)
-            from crawler.jobs import recover_abandoned
+        recovered = _resume_locked(out)
+        from crawler.jobs import recover_abandoned
 
-            for repaired in recover_abandoned(out):
-                logger.info("repaired the files of an interrupted worker: %s", repaired)
-            job_locks = _hold_job_locks(out)
-        leftovers = _unfinished_files(out)
-        if leftovers:
-            raise RemoveError(
-                f"{out} holds files of an unfinished crawl ({', '.join(leftovers[:3])}{' …' if len(leftovers) > 3 else ''}); "
-                "resume that crawl (or run `tdmcrawl summary` after it) before removing pages"
-            )
+        for repaired in recover_abandoned(out):
+            logger.info("repaired the files of an interrupted worker: %s", repaired)
+        job_locks = _hold_job_locks(out)
+        _refuse_unfinished_crawl(out)
+        plan = _plan(out, selector)
+        if not plan.removed_ids and not plan.drops:
+            return _planned_report(out, plan, reason=reason, dry_run=False, recovered=recovered)
         now = datetime.now(timezone.utc)
         removed_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
         stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
-        plan = _plan(out, selector)
-        report = dict(
-            out=str(out),
-            scope=selector.scope(),
-            reason=reason,
-            dry_run=dry_run,
-            documents=plan.documents,
-            decisions=plan.decisions,
-            warc_records=plan.warc_records,
-            wet_records=plan.wet_records,
-            recovered=recovered,
-        )
-        nothing = not plan.removed_ids and not plan.drops
-        if dry_run or nothing:
-            return RemovalReport(
-                **report,
-                files_rewritten=tuple(r for r in sorted(plan.drops) if not _only_warcinfo_left(plan, r)),
-                files_dropped=tuple(r for r in sorted(plan.drops) if _only_warcinfo_left(plan, r)),
-                shards_rewritten=tuple(
-                    f"{DOCUMENTS_DIR}/{n}" for n in sorted({n for n, c in plan.shard_rows.items() if c} | _rows_pointing_into(out, set(plan.drops)))
-                ),
-            )
-        staging = out / STAGING_DIR
-        if staging.exists():  # pragma: no cover - _resume_locked cleared it
-            shutil.rmtree(staging)
         staging.mkdir()
-        staged = _stage(out, plan, reason=reason, removed_at=removed_at, stamp=stamp)
-        _validate(out, plan, staged)
+        try:
+            staged = _stage(out, plan, reason=reason, removed_at=removed_at, stamp=stamp)
+            _validate(out, plan, staged)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # nothing was swapped: the staging is just waste
+            raise
         _checkpoint("staged")
         journal = {
             "version": JOURNAL_VERSION,
@@ -1014,21 +1038,53 @@ def remove(
         _checkpoint("committed")
         _finish(out, journal)
         return RemovalReport(
-            **report,
+            out=str(out),
+            scope=selector.scope(),
+            reason=reason,
+            dry_run=False,
+            documents=plan.documents,
+            decisions=plan.decisions,
+            warc_records=plan.warc_records,
+            wet_records=plan.wet_records,
             files_rewritten=tuple(staged.files_rewritten),
             files_dropped=tuple(staged.files_dropped),
             new_files=tuple(staged.new_files),
             shards_rewritten=tuple(staged.shards_rewritten),
             removals_file=staged.removals_file,
             removed_at=removed_at,
+            recovered=recovered,
         )
-    except BaseException:
-        if not (out / JOURNAL_FILE).exists() and (out / STAGING_DIR).exists():
-            shutil.rmtree(out / STAGING_DIR, ignore_errors=True)  # nothing was swapped: the staging is just waste
-        raise
     finally:
         _release_all(job_locks)
         lock.release()
+
+
+def _refuse_unfinished_crawl(out: Path) -> None:
+    leftovers = _unfinished_files(out)
+    if leftovers:
+        raise RemoveError(
+            f"{out} holds files of an unfinished crawl ({', '.join(leftovers[:3])}{' …' if len(leftovers) > 3 else ''}); "
+            "resume that crawl (or run `tdmcrawl summary` after it) before removing pages"
+        )
+
+
+def _planned_report(out: Path, plan: _Plan, *, reason: str, dry_run: bool, recovered: str | None = None) -> RemovalReport:
+    """What the plan would change (a dry run, or a removal that matched nothing)."""
+    touched_shards = {n for n, c in plan.shard_rows.items() if c} | _rows_pointing_into(out, set(plan.drops))
+    return RemovalReport(
+        out=str(out),
+        scope=plan.selector.scope(),
+        reason=reason,
+        dry_run=dry_run,
+        documents=plan.documents,
+        decisions=plan.decisions,
+        warc_records=plan.warc_records,
+        wet_records=plan.wet_records,
+        files_rewritten=tuple(r for r in sorted(plan.drops) if not _only_warcinfo_left(plan, r)),
+        files_dropped=tuple(r for r in sorted(plan.drops) if _only_warcinfo_left(plan, r)),
+        shards_rewritten=tuple(f"{DOCUMENTS_DIR}/{n}" for n in sorted(touched_shards)),
+        recovered=recovered,
+    )
 
 
 def _only_warcinfo_left(plan: _Plan, relative: str) -> bool:

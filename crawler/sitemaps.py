@@ -33,7 +33,20 @@ def _gunzip(body: bytes) -> bytes:
         return b""
 
 
+def _local_name(tag: object) -> str:
+    # Not lxml's QName: in recovery mode a tag can be ":" or "a:", which QName rejects.
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
 def parse_sitemap(body: bytes) -> Sitemap:
+    """The URLs a sitemap lists (``kind`` ``invalid`` with a note when it is not one)."""
+    try:
+        return _parse(bytes(body))
+    except Exception as error:  # a parser of outside input never raises
+        return Sitemap("invalid", (), f"unreadable: {type(error).__name__}")
+
+
+def _parse(body: bytes) -> Sitemap:
     if body[:2] == b"\x1f\x8b":
         body = _gunzip(body)
     if len(body) > MAX_BYTES:
@@ -45,12 +58,12 @@ def parse_sitemap(body: bytes) -> Sitemap:
         return Sitemap("invalid", (), "not XML")
     if root is None:
         return Sitemap("invalid", (), "empty")
-    kind = lxml.etree.QName(root).localname.lower() if isinstance(root.tag, str) else ""
+    kind = _local_name(root.tag).lower()
     if kind not in ("urlset", "sitemapindex"):
         return Sitemap("invalid", (), f"root element {kind or '?'}")
     urls = []
     for element in root.iter():
-        if isinstance(element.tag, str) and lxml.etree.QName(element).localname == "loc" and element.text:
+        if _local_name(element.tag) == "loc" and element.text:
             urls.append(element.text.strip())
             if len(urls) >= MAX_URLS:
                 break

@@ -70,6 +70,15 @@ def safe_url(url: str) -> str:
     return safe_url_string(url)
 
 
+def try_safe_url(url: str) -> str | None:
+    """:func:`safe_url`, or None for a URL that cannot be made one (a broken
+    IPv6 literal, a port out of range, a host IDNA refuses)."""
+    try:
+        return safe_url(url)
+    except (ValueError, UnicodeError):
+        return None
+
+
 def url_key(url: str) -> str:
     """The de-duplication key of a URL: canonical form (w3lib: sorted query,
     normalised escapes, no fragment), without session or tracking parameters,
@@ -93,15 +102,21 @@ def url_fingerprint(url: str) -> int:
     return int.from_bytes(hashlib.blake2b(url_key(url).encode("utf-8"), digest_size=8).digest(), "big")
 
 
+_HOST = re.compile(r"^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)$")
+
+
 def is_crawlable_url(url: str) -> bool:
-    """http(s), a host, and within the length limit."""
+    """http(s), a host made of letters, digits, '.', '-', '_' (after IDNA) or an
+    IP literal, a valid port, and within the length limit."""
     if len(url) > MAX_URL_LENGTH:
         return False
     try:
         parts = urlsplit(url)
+        parts.port  # raises on a port out of range
     except ValueError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    host = (parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[0] if not parts.netloc.endswith("]") else parts.netloc.rsplit("@", 1)[-1]).lower()
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and bool(_HOST.match(host))
 
 
 @lru_cache(maxsize=65536)

@@ -210,7 +210,10 @@ def recover_shards(directory: Path | str, schema: pa.Schema) -> list[tuple[str, 
         if rows:
             final = directory / name
             tmp = directory / f".{name}.rebuild"
-            pq.write_table(rows_to_table(rows, schema), tmp, compression="zstd")
+            writer = _writer(tmp, schema)  # the same row groups, compression and page index as any shard
+            for start in range(0, len(rows), ROWS_PER_GROUP):
+                writer.write_table(rows_to_table(rows[start : start + ROWS_PER_GROUP], schema))
+            writer.close()
             os.replace(tmp, final)
             rebuilt.append((name, len(rows)))
         if open_path.exists():

@@ -80,7 +80,7 @@ _DOCUMENT_COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     ("robots_allowed", pa.bool_(), False, "robots.txt allowed the fetch for our product token"),
     ("robots_rule", pa.string(), True, "the robots.txt rule that decided (line: directive pattern), null when none matched"),
     ("robots_txt_url", pa.string(), True, "robots.txt consulted"),
-    ("robots_txt_digest", pa.string(), True, "SHA-1 (Base32) of the robots.txt body used; its capture is in policy/"),
+    ("robots_txt_digest", pa.string(), True, "WARC payload digest (sha1:<Base32>, with its label) of the robots.txt body used; its capture is in policy/"),
     ("robots_txt_status", pa.string(), True, "how robots.txt was obtained (ok, unavailable-4xx, …)"),
     ("robots_txt_fetch_time", TIMESTAMP, True, "when that robots.txt was fetched"),
     ("tdm_reservation", pa.int8(), True, "W3C TDMRep tdm-reservation after precedence (1, 0, null unset)"),

@@ -230,6 +230,9 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
         profiles[name] = {"name": name}
 
     crawl_ids = sorted(set(docs["dump"]) | set(decs["dump"]) | {r.get("crawl_id") for r in runs if r.get("crawl_id")})
+    from crawler.remove import removed_url_matcher
+
+    removed = removed_url_matcher(out)  # a removed page is not named again, not even as a seed
     summary: dict[str, Any] = {
         "schema": SUMMARY_SCHEMA,
         "generated_at": _iso(time.time()),
@@ -246,7 +249,7 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
         "policy_profiles": list(profiles.values()),
         "rights": rights_section(profiles),
         "collection_period": {"first_fetch": _iso(first), "last_fetch": _iso(last), "start": _month(first), "end": _month(last)},
-        "seeds": sorted(set(seeds)),
+        "seeds": sorted(s for s in set(seeds) if not removed(s)),
         "scope": scopes,
         "modality": "text",
         "counts": {
@@ -336,7 +339,7 @@ def write_summary(out: Path | str) -> dict[str, Any]:
     out = Path(out)
     summary, domains = compute_summary(out)
     (out / "data" / "domains").mkdir(parents=True, exist_ok=True)
-    pq.write_table(domains, out / "data" / "domains" / "domains.parquet", compression="zstd")
+    pq.write_table(domains, out / "data" / "domains" / "domains.parquet", compression="zstd", write_page_index=True)
     summary["removals"] = _load_removals(out)
     charts = render_charts(summary, out)
     summary["charts"] = charts

@@ -272,6 +272,14 @@ def test_push_dry_run_lists_the_dataset_and_nothing_else(demo_copy: Path) -> Non
         if path.is_file() and not any(part.startswith(".") for part in relative.split("/")) and not relative.endswith(".open"):
             expected[relative] = path.stat().st_size
     assert listed == expected
+    # and it is what huggingface_hub's upload_folder would send with the patterns push gives it
+    from huggingface_hub.hf_api import DEFAULT_IGNORE_PATTERNS
+    from huggingface_hub.utils import filter_repo_objects
+
+    from crawler.cli import PUSH_ALWAYS_EXCLUDED
+
+    every_file = [path.relative_to(out).as_posix() for path in sorted(out.glob("**/*")) if path.is_file()]
+    assert sorted(filter_repo_objects(every_file, ignore_patterns=PUSH_ALWAYS_EXCLUDED + DEFAULT_IGNORE_PATTERNS)) == sorted(listed)
     assert "README.md" in listed and "LICENSE.md" in listed and "summary.json" in listed and "croissant.json" in listed
     assert any(p.startswith("data/documents/") for p in listed) and any(p.startswith("data/decisions/") for p in listed)
     assert any(p.startswith("warc/") for p in listed) and any(p.startswith("wet/") for p in listed) and any(p.startswith("policy/") for p in listed)

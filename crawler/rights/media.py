@@ -3,7 +3,8 @@ the C2PA / CAWG ``training-mining`` assertion.
 
 Owns finding these two signals in the bytes of an image (or any file that
 carries them) and turning them into ``media`` findings. Reads at most
-:data:`MEDIA_SCAN_LIMIT_BYTES` of a body. Must not import Scrapy, do I/O, verify
+:data:`MEDIA_SCAN_LIMIT_BYTES` of a body, and a bounded number of JUMBF
+description boxes and assertions per body. Must not import Scrapy, do I/O, verify
 C2PA signatures or raise on any input: malformed data gives no finding.
 
 XMP: the packet ``<x:xmpmeta …>…</x:xmpmeta>`` (or a bare ``<rdf:RDF>``) is

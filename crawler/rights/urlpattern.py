@@ -10,6 +10,7 @@ No Scrapy import, no I/O.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
@@ -17,12 +18,34 @@ from protego import Protego
 
 _PROBE_AGENT = "tdmcrawl-pattern-probe"
 _SAFE = "/*$%?=&;:@!,'()+~"
+# Characters Protego reads as line breaks. Inside a pattern (a TDMRep location
+# or an RSL url can hold them) they would start a second rule, so
+# "/x\nDisallow: /" would match every URL; percent-encoded, as they are in the
+# URLs matched, they stay literal.
+_PROTEGO_LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# Real patterns are short; caching long ones would let a few hostile files pin
+# megabytes each in memory for the rest of the crawl.
+_CACHED_PATTERN_CHARS = 2048
 
 
-@lru_cache(maxsize=8192)
-def _matcher(pattern: str) -> Protego:
+def _percent_encoded(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8"))
+
+
+def _build_matcher(pattern: str) -> Protego:
+    # A "#" starts a fragment, which no request path carries: the pattern is
+    # what precedes it, as robots.txt (a comment) and Protego read it, so a
+    # location "/page#part" still covers /page.
+    pattern = _PROTEGO_LINE_BREAKS.sub(_percent_encoded, pattern.split("#", 1)[0])
     # A one-rule file: the URL is "disallowed" exactly when the pattern matches.
     return Protego.parse(f"User-agent: *\nDisallow: {pattern}\n")
+
+
+_cached_matcher = lru_cache(maxsize=8192)(_build_matcher)
+
+
+def _matcher(pattern: str) -> Protego:
+    return _cached_matcher(pattern) if len(pattern) <= _CACHED_PATTERN_CHARS else _build_matcher(pattern)
 
 
 def path_of(url_or_path: str) -> str:

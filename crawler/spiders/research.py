@@ -48,7 +48,7 @@ from crawler.middlewares import (
 from crawler.rights.evidence import Evidence
 from crawler.signals import origin_rights_loaded
 from crawler.sitemaps import parse_sitemap
-from crawler.urls import is_crawlable_url, origin_of, registered_domain, safe_url, url_fingerprint
+from crawler.urls import is_crawlable_url, origin_of, registered_domain, safe_url, try_safe_url, url_fingerprint
 from crawler.workers import ExtractionTimeout, WorkerPool
 from pipelines.extraction import PageJob, process_page
 
@@ -72,7 +72,7 @@ def read_seeds(seeds: str | Iterable[str] | None = None, seeds_file: str | None 
                 values.append(line)
     seeds_out = []
     for value in values:
-        url = safe_url(value)
+        url = try_safe_url(value) or value
         if not is_crawlable_url(url):
             raise UsageError(f"not a crawlable http(s) URL: {value!r}")
         seeds_out.append(url)
@@ -272,7 +272,9 @@ class ResearchSpider(scrapy.Spider):
         if not self.follow_sitemaps or not self.in_scope(origin + "/"):
             return
         for url in rights.robots.sitemaps[:MAX_SITEMAPS_PER_ORIGIN]:
-            self._schedule_sitemap(safe_url(url), level=0)
+            safe = try_safe_url(url)
+            if safe is not None:
+                self._schedule_sitemap(safe, level=0)
 
     def _schedule_sitemap(self, url: str, level: int) -> None:
         if url in self.sitemaps_seen or not is_crawlable_url(url) or not self.in_scope(url) or level > MAX_SITEMAP_LEVELS:
@@ -287,10 +289,15 @@ class ResearchSpider(scrapy.Spider):
         level = response.meta.get("tdmcrawl_sitemap_level", 0)
         if sitemap.kind == "sitemapindex":
             for url in sitemap.urls[:MAX_SITEMAPS_PER_ORIGIN]:
-                self._schedule_sitemap(safe_url(url), level + 1)
+                safe = try_safe_url(url)
+                if safe is not None:
+                    self._schedule_sitemap(safe, level + 1)
             return
-        for url in sitemap.urls:
-            url = safe_url(url)
+        for listed in sitemap.urls:
+            url = try_safe_url(listed)
+            if url is None:
+                self.crawler.stats.inc_value("tdmcrawl/sitemaps/bad_url")
+                continue
             if is_crawlable_url(url) and self.admit(url, depth=1, via=response.url, hops="X"):
                 yield self.request_for(url, depth=1, via=response.url, hops="X")
 
