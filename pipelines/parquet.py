@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -32,6 +32,22 @@ JOURNAL_SUFFIX = ".journal.jsonl"
 OPEN_SUFFIX = ".open"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _micros(value: Any) -> int | None:
+    """Microseconds since the epoch, rounded the way ``datetime.fromtimestamp``
+    rounds (as the WARC-Date of the same instant is), so a row rebuilt from
+    the WARC has the very same timestamp."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    elif isinstance(value, (int, float)):
+        value = datetime.fromtimestamp(value, timezone.utc)
+    return (value - _EPOCH) // timedelta(microseconds=1)
+
+
 def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     """Rows (dicts; timestamps as epoch seconds, JSON-friendly) to a table of
     ``schema``, column by column: each column is one C-level conversion, so a
@@ -40,10 +56,7 @@ def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     for field in schema:
         values = [row.get(field.name) for row in rows]
         if pa.types.is_timestamp(field.type):
-            values = [
-                int(v * 1_000_000) if isinstance(v, (int, float)) else (int(datetime.fromisoformat(v).timestamp() * 1_000_000) if isinstance(v, str) else v)
-                for v in values
-            ]
+            values = [_micros(v) for v in values]
             columns.append(pa.array(values, type=pa.int64()).cast(field.type))
         else:
             columns.append(pa.array(values, type=field.type))
