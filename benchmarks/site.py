@@ -2,7 +2,7 @@
 link structure, deterministic for a seed, served from memory.
 
 Each origin has a home page, section pages and articles of 30–150 KB (prose
-in paragraphs, navigation, a footer, 30–80 links per page, mostly within the
+in paragraphs, navigation, a footer, 80–200 links per page, mostly within the
 origin, some across origins), and a robots.txt. Prose comes from a small
 word-level generator over a fixed vocabulary: no text from elsewhere.
 """
@@ -70,7 +70,9 @@ def render_page(site: BenchSite, origin_index: int, index: int, base: dict[str, 
     title = " ".join(rng.choice(WORDS) for _ in range(6)).title()
     nav = "".join(f'<li><a href="/section-{s}/article-{s if s else 7}.html">Section {s}</a></li>' for s in range(7))
     links = []
-    for _ in range(rng.randint(30, 80)):
+    # Link-rich like real news and wiki pages (menus, related lists, tag clouds):
+    # 80-200 links, the density at which Scrapy's per-link cost dominates.
+    for _ in range(rng.randint(80, 200)):
         if rng.random() < 0.08:
             other = rng.randrange(site.origins)
             links.append(f'{base[names[other]]}{page_path(rng.randrange(site.pages_per_origin))}')

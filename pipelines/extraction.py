@@ -31,6 +31,7 @@ class PageJob:
     options: ExtractOptions = ExtractOptions()
     crawl_id: str = ""
     stored_rights: dict[str, Any] | None = None
+    warcinfo_ids: tuple[str, str | None] | None = None  # (warc, wet): build the WARC records here, in the same trip
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class PageOutcome:
     identified_type: str = "text/html"
     metadata: tuple[tuple[str, str], ...] = ()  # warc-fields of the metadata record
     link_fingerprints: tuple[int, ...] = ()  # crawler.urls.url_fingerprint of each link, computed here, off the reactor
+    records: Any = None  # pipelines.warc.DocumentRecords, when the job carried warcinfo ids
+    row_json: str | None = None  # the row as its journal line (without the WARC location), encoded here
 
 
 def _licence_columns(parsed: ParsedPage) -> dict[str, Any]:
@@ -186,7 +189,19 @@ def process_page(job: PageJob) -> PageOutcome:
     row.update({k: rights.get(k) for k in RIGHTS_COLUMNS})
     for list_column in ("robots_directives", "ai_agent_restrictions", "reservations"):
         row[list_column] = list(row.get(list_column) or [])
-    return PageOutcome(decision, None, links, nofollow, row=row, identified_type=identified, metadata=metadata_fields(row, capture), link_fingerprints=fingerprints)
+    metadata = metadata_fields(row, capture)
+    records = None
+    if job.warcinfo_ids is not None:
+        from pipelines.warc import DocumentRecordsJob, build_document_records
+
+        warc_info, wet_info = job.warcinfo_ids
+        records = build_document_records(
+            DocumentRecordsJob(capture, warc_info, metadata, identified, wet_info if row.get("text") else None, row.get("text") or "", row.get("title"), row.get("language"))
+        )
+    return PageOutcome(
+        decision, None, links, nofollow, row=row, identified_type=identified, metadata=metadata,
+        link_fingerprints=fingerprints, records=records, row_json=json.dumps(row, ensure_ascii=False, default=str),
+    )
 
 
 def evidence_line(evidence: tuple[Evidence, ...]) -> str | None:

@@ -131,8 +131,10 @@ class ShardedParquetWriter:
         self._shard_rows = 0
         self._shard_bytes = 0
 
-    def write(self, row: dict[str, Any]) -> None:
-        line = json.dumps(row, ensure_ascii=False, default=str)
+    def write(self, row: dict[str, Any], line: str | None = None) -> None:
+        """``line``: the row's journal line when the caller already has it (encoded in a worker)."""
+        if line is None:
+            line = json.dumps(row, ensure_ascii=False, default=str)
         with self._lock:
             if self._shard is None:
                 self._open_shard()
@@ -281,7 +283,13 @@ class DocumentsPipeline:
         if not isinstance(item, DocumentItem):
             return item
         row = {name: item.row.get(name) for name in self.columns}
-        self.writer.write(row)
+        line = None
+        row_json, location = item.extra.get("row_json"), item.extra.get("location")
+        if row_json and location is not None:
+            # The worker encoded the row; only its WARC location is added here.
+            extra_json = json.dumps(location, ensure_ascii=False)
+            line = row_json[:-1] + ", " + extra_json[1:] if row_json != "{}" else extra_json
+        self.writer.write(row, line)
         self.crawler.stats.inc_value("tdmcrawl/documents")
         self.crawler.stats.inc_value("tdmcrawl/documents/bytes", row.get("content_length") or 0)
         record = DecisionRecord(
@@ -299,8 +307,10 @@ class DocumentsPipeline:
         self.crawler.signals.send_catch_log(decision_recorded, record=record)
         return item
 
-    def close_spider(self, spider: Any = None) -> None:
-        self.writer.close()
+    async def close_spider(self, spider: Any = None) -> None:
+        import asyncio
+
+        await asyncio.to_thread(self.writer.close)  # the last row group and the footer, off the reactor
 
 
 class DecisionsWriter:

@@ -51,6 +51,7 @@ from crawler.sitemaps import parse_sitemap
 from crawler.urls import is_crawlable_url, origin_of, registered_domain, safe_url, try_safe_url, url_fingerprint
 from crawler.workers import ExtractionTimeout, WorkerPool
 from pipelines.extraction import PageJob, process_page
+from pipelines.warc import release_document, reserve_document
 
 
 def read_seeds(seeds: str | Iterable[str] | None = None, seeds_file: str | None = None) -> list[str]:
@@ -118,6 +119,14 @@ class ResearchSpider(scrapy.Spider):
             raise UsageError("the research spider needs crawler.middlewares.RightsMiddleware enabled (it enforces the rights)")
         spider.context = CrawlContext.for_crawler(crawler)
         spider.pool = WorkerPool.for_crawler(crawler)
+        pipelines = crawler.settings.getwithbase("ITEM_PIPELINES")
+        # With the WARC pipeline on, a page's records are built in the same worker trip as its parse.
+        spider.warc_sets = None
+        if pipelines.get("pipelines.warc.WarcPipeline") is not None:
+            from pipelines.warc import WarcSets
+
+            spider.warc_sets = WarcSets.for_crawler(crawler)
+            spider.write_wet = crawler.settings.getbool("TDMCRAWL_WRITE_WET", True)
         spider._open_job(crawler)
         spider.follow_sitemaps = crawler.settings.getbool("TDMCRAWL_FOLLOW_SITEMAPS", True)
         spider.max_per_origin = crawler.settings.getint("TDMCRAWL_MAX_PAGES_PER_ORIGIN", 0)
@@ -319,17 +328,28 @@ class ResearchSpider(scrapy.Spider):
                 policy_digests=assessment.origin.digests if assessment else (),
             )
             return
-        job = PageJob(capture=capture, assessment=assessment, profile=self.context.profile, options=self.context.extract, crawl_id=self.context.crawl_id)
+        slots = reserve_document(self.warc_sets, with_text=self.write_wet and self.context.extract.extract_text) if self.warc_sets is not None else None
+        job = PageJob(
+            capture=capture, assessment=assessment, profile=self.context.profile, options=self.context.extract,
+            crawl_id=self.context.crawl_id, warcinfo_ids=slots.warcinfo_ids if slots else None,
+        )
         original_url = (response.meta.get("redirect_urls") or [request.url])[0]
         digests = assessment.origin.digests if assessment else ()
         try:
             outcome = await self.pool.run(process_page, job)
         except ExtractionTimeout as exc:
+            if slots:
+                release_document(self.warc_sets, slots)
             self._record(original_url, FAILED, "extraction-timeout", str(exc), response, stage=STAGE_PAGE)
             return
         except Exception as exc:  # a page the worker could not process is recorded, never lost
+            if slots:
+                release_document(self.warc_sets, slots)
             self._record(original_url, FAILED, "extraction-error", f"{type(exc).__name__}: {exc}", response, stage=STAGE_PAGE)
             return
+        stored = outcome.failure is None and not (outcome.decision is not None and outcome.decision.excluded)
+        if slots and not stored:
+            release_document(self.warc_sets, slots)
 
         hops = response.meta.get("tdmcrawl_hops", "")
         for link, fingerprint in zip(outcome.links, outcome.link_fingerprints):
@@ -362,6 +382,11 @@ class ResearchSpider(scrapy.Spider):
                 ),
             )
             return
+        extra: dict[str, Any] = {"row_json": outcome.row_json}
+        if slots is not None and outcome.records is not None:
+            extra.update(warc_slots=slots, warc_records=outcome.records)
+        elif slots is not None:
+            release_document(self.warc_sets, slots)
         yield DocumentItem(
             capture=capture,
             row=outcome.row,
@@ -371,6 +396,7 @@ class ResearchSpider(scrapy.Spider):
             policy_digests=digests,
             reservations=tuple(outcome.row.get("reservations") or ()),
             original_url=original_url,
+            extra=extra,
         )
 
     def _record(self, url: str, decision: str, reason: str, note: str, response: Any, *, stage: str) -> None:
