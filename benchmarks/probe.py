@@ -32,12 +32,17 @@ class ReactorLagProbe:
 
     def _tick(self, expected: float) -> None:
         now = time.monotonic()
-        self.lags.append(max(0.0, now - expected))
+        lag = max(0.0, now - expected)
+        if not self.lags or lag > max(self.lags):
+            self.worst_at = now - self.started
+        self.lags.append(lag)
         if self._running:
             loop = asyncio.get_event_loop()
             self._handle = loop.call_later(INTERVAL, self._tick, now + INTERVAL)
 
     def opened(self, spider: Any = None) -> None:
+        self.started = time.monotonic()
+        self.worst_at = 0.0
         self._running = True
         loop = asyncio.get_event_loop()
         self._handle = loop.call_later(INTERVAL, self._tick, time.monotonic() + INTERVAL)
@@ -54,3 +59,4 @@ class ReactorLagProbe:
         stats.set_value("bench/reactor_lag_p95_ms", round(1000 * lags[int(len(lags) * 0.95)], 1))
         stats.set_value("bench/reactor_lag_max_ms", round(1000 * lags[-1], 1))
         stats.set_value("bench/reactor_lag_samples", len(lags))
+        stats.set_value("bench/reactor_lag_worst_at_s", round(self.worst_at, 2))  # seconds after the spider opened

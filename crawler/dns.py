@@ -22,11 +22,13 @@ NON_PUBLIC_NOTE = "resolved to a non-public address"
 
 class PublicAddressResolver(CachingThreadedResolver):
     crawler: Any = None
+    loopback_only = False
 
     @classmethod
     def from_crawler(cls, crawler: Any, reactor: Any) -> "PublicAddressResolver":
         resolver = super().from_crawler(crawler, reactor)
         resolver.crawler = crawler
+        resolver.loopback_only = crawler.settings.getbool("TDMCRAWL_LOOPBACK_ONLY")
         return resolver
 
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Any:
@@ -35,6 +37,8 @@ class PublicAddressResolver(CachingThreadedResolver):
         return deferred
 
     def _only_allowed(self, address: str, name: str) -> str:
+        if self.loopback_only and address_class(address) != "loopback":
+            raise DNSLookupError(f"{name} resolved to {address}; TDMCRAWL_LOOPBACK_ONLY allows loopback only")
         rights = getattr(self.crawler, "tdmcrawl_rights", None)
         if rights is None or rights.allow_private:
             return address

@@ -96,6 +96,7 @@ def url_key(url: str) -> str:
     return canonicalize_url(urlunsplit((scheme, netloc, parts.path, parts.query, "")))
 
 
+@lru_cache(maxsize=262144)  # links recur across pages: the canonical form is computed once per process
 def url_fingerprint(url: str) -> int:
     """64 bits of the URL's de-duplication key: a compact seen-set entry (the
     chance that two of 10^7 URLs collide is about 3e-6)."""
@@ -133,6 +134,11 @@ def registered_domain(host: str) -> str:
     if parts.domain and parts.suffix:
         return f"{parts.domain}.{parts.suffix}"
     return host
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback address literals (127.0.0.0/8, ::1)."""
+    return host.lower().rstrip(".") == "localhost" or address_class(host) == "loopback"
 
 
 def address_class(ip: str) -> str:

@@ -41,7 +41,14 @@ def _on_alarm(signum: int, frame: object) -> None:
     raise ExtractionTimeout("per-document time limit reached")
 
 
+WORKER_NICENESS = 5  # workers do batch work; the reactor's process answers first when cores are short
+
+
 def _worker_init(preload: tuple[str, ...]) -> None:
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        pass
     # Ctrl-C and a group-wide SIGTERM reach workers too; the parent decides when
     # they stop (after finishing their jobs), and pebble kills them if it must.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

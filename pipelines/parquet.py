@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 logger = logging.getLogger(__name__)
 
 ROWS_PER_GROUP = 1000
-ROW_GROUP_BYTES = 64 * 1024 * 1024  # well under the Hub viewer's 286 MiB row-group ceiling
+ROW_GROUP_BYTES = 16 * 1024 * 1024  # small enough that building a group never holds the GIL long (reactor lag), far under the Hub viewer's 286 MiB
 ROWS_PER_SHARD = 100_000
 SHARD_BYTES = 512 * 1024 * 1024
 JOURNAL_SUFFIX = ".journal.jsonl"
@@ -122,6 +122,8 @@ class ShardedParquetWriter:
                     existing.append(int(serial))
         self._serial = max(existing)
         self._files = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"parquet-{self.basename[:20]}")
+        # pyarrow loads more of itself on the first conversion: do it now, not mid-crawl.
+        self._files.submit(rows_to_table, [], self.schema)
 
     def _open_shard(self) -> None:
         self._serial += 1
@@ -157,8 +159,7 @@ class ShardedParquetWriter:
         if not self._buffer:
             return
         assert self._shard is not None
-        table = rows_to_table(self._buffer, self.schema)
-        self._submit(self._write_table, self._shard, table)
+        self._submit(self._write_rows, self._shard, self._buffer)
         self._shard_rows += len(self._buffer)
         self._shard_bytes += self._buffer_bytes
         self.rows_written += len(self._buffer)
@@ -167,10 +168,10 @@ class ShardedParquetWriter:
         if self._shard_rows >= self.rows_per_shard or self._shard_bytes >= self.shard_bytes:
             self._close_shard()
 
-    def _write_table(self, shard: _Shard, table: pa.Table) -> None:
+    def _write_rows(self, shard: _Shard, rows: list[dict[str, Any]]) -> None:
         if shard.writer is None:
             shard.writer = _writer(shard.open_path, self.schema)
-        shard.writer.write_table(table)
+        shard.writer.write_table(rows_to_table(rows, self.schema))
 
     def _finish_shard(self, shard: _Shard) -> None:
         if shard.writer is not None:

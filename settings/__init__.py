@@ -27,6 +27,7 @@ REMOTE_CONTROL_ENABLED = False
 
 # --- Politeness (per origin: scheme + host + port).
 CONCURRENT_REQUESTS = 16
+CONCURRENT_ITEMS = 16  # Scrapy starts this many tasks per response to handle its output; 100 costs the reactor dearly
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True
@@ -59,6 +60,7 @@ TDMCRAWL_FETCH_TDMREP = True
 TDMCRAWL_FETCH_AITXT = True
 TDMCRAWL_FETCH_RSL = True
 TDMCRAWL_ALLOW_PRIVATE_ADDRESSES = False  # seeds on private/loopback addresses allow those addresses
+TDMCRAWL_LOOPBACK_ONLY = False  # refuse seeds and connections that are not on loopback (benchmarks, demos)
 TWISTED_DNS_RESOLVER = "crawler.dns.PublicAddressResolver"  # re-checks the address at connection time (DNS rebinding)
 
 # --- Extraction and output.

@@ -36,3 +36,18 @@ def test_ids_cannot_name_paths_outside_the_output(tmp_path, option: str) -> None
     done = run_tdmcrawl("crawl", "http://127.0.0.1:9/", "--out", str(tmp_path / "out"), option, "../../escape")
     assert done.returncode == 2 and "may only contain letters" in done.stderr
     assert not (tmp_path / "escape").exists()
+
+
+def test_loopback_only_refuses_every_other_address() -> None:
+    strict = resolver(set(), allow_private=True)
+    strict.loopback_only = True
+    assert strict._only_allowed("127.0.0.1", "localhost") == "127.0.0.1"
+    for address in ("93.184.216.34", "10.0.0.7"):
+        with pytest.raises(DNSLookupError, match="loopback only"):
+            strict._only_allowed(address, "elsewhere.example")
+
+
+def test_the_benchmark_profile_refuses_a_seed_off_loopback(tmp_path) -> None:
+    done = run_tdmcrawl("crawl", "http://127.0.0.1:9/", "http://example.org/", "--out", str(tmp_path / "out"), "--settings", "settings.benchmark")
+    assert done.returncode == 2, done.stderr
+    assert "not on loopback: http://example.org/" in done.stderr
