@@ -83,6 +83,7 @@ class TreeSampler:
     """Samples the RSS of a process tree (peak) and its CPU time."""
 
     pid: int
+    exclude: frozenset[int] = frozenset()  # processes that are not part of the measure (the site server)
     peak_kib: int = 0
     cpu: dict[int, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -93,7 +94,7 @@ class TreeSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            pids = _tree(self.pid)
+            pids = [p for p in _tree(self.pid) if p not in self.exclude]
             self.peak_kib = max(self.peak_kib, sum(_rss_kib(p) for p in pids))
             for p in pids:
                 seconds = _cpu_seconds(p)
@@ -180,7 +181,8 @@ def measure_trafilatura(origins: int, pages: int, seed: int) -> Measure:
     documents = [render_page(site, o, p, base) for o in range(origins) for p in range(pages)]
     workers = os.cpu_count() or 1
     started = time.monotonic()
-    sampler = TreeSampler(os.getpid()).start()
+    # the benchmark's own children (the site server) are not trafilatura's work
+    sampler = TreeSampler(os.getpid(), exclude=frozenset(_tree(os.getpid())[1:])).start()
     cpu_before = _cpu_seconds(os.getpid())
     with ProcessPoolExecutor(workers) as pool:
         list(pool.map(_extract_one, documents, chunksize=8))
@@ -196,7 +198,9 @@ def start_server(origins: int, pages: int, seed: int, work: Path) -> tuple[subpr
         [sys.executable, "-m", "benchmarks.server", "--origins", str(origins), "--pages", str(pages), "--seed", str(seed), "--ready-file", str(ready)],
         cwd=REPO,
     )
-    for _ in range(600):
+    # the server renders every page before it listens: about 3 ms a page
+    deadline = time.monotonic() + 60 + 0.01 * origins * pages
+    while time.monotonic() < deadline:
         if ready.exists():
             return server, json.loads(ready.read_text())
         if server.poll() is not None:

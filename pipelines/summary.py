@@ -32,11 +32,13 @@ import pyarrow.parquet as pq
 
 from crawler import PRODUCT_TOKEN, __version__
 from crawler.rights.policy import reason_family
+from crawler.urls import origin_of
 from pipelines.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, SCHEMA_VERSION, column_descriptions
 
 logger = logging.getLogger(__name__)
 
 SUMMARY_SCHEMA = "tdmcrawl-summary/1.0"
+TOP_ORIGINS = 15
 RUNS_DIR = "runs"
 DOCUMENT_SUMMARY_COLUMNS = [
     "url", "fetch_time", "fetch_status", "dump", "url_host_name", "url_host_registered_domain", "content_length",
@@ -208,6 +210,17 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
     ]
     domain_table = pa.Table.from_pylist(domain_rows, schema=DOMAINS_SCHEMA)
 
+    # Origins (scheme://host:port) tell sites apart where registered domains cannot:
+    # several ports of one host, or one large domain with many subdomains.
+    per_origin: dict[str, dict[str, int]] = defaultdict(lambda: {"documents": 0, "bytes": 0})
+    for url, size in zip(docs["url"], docs["content_length"]):
+        entry = per_origin[str(origin_of(url))]
+        entry["documents"] += 1
+        entry["bytes"] += int(size or 0)
+    top_origins = [
+        {"origin": name, **v} for name, v in sorted(per_origin.items(), key=lambda kv: (-kv[1]["bytes"], kv[0]))[:TOP_ORIGINS]
+    ]
+
     seeds: list[str] = []
     user_agents: list[str] = []
     software: dict[str, str] = {}
@@ -285,6 +298,8 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
             "top_rule": "top 10% of registered domains by bytes of stored content (EU AI Act template 2.3(vii))",
             "top": domain_rows[:top_n],
             "table": "data/domains/domains.parquet",
+            "origins_with_stored_content": len(per_origin),
+            "top_origins": top_origins,
         },
         "withdrawals": [
             {"url": u, "reason": r, "previous_document_id": d, "evidence": e}
@@ -383,6 +398,7 @@ def render_charts(summary: dict[str, Any], out: Path) -> list[str]:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:  # pragma: no cover - matplotlib is a dependency
         return []
     folder = out / "charts"
@@ -394,21 +410,29 @@ def render_charts(summary: dict[str, Any], out: Path) -> list[str]:
         fig, ax = plt.subplots(figsize=(8, 0.45 * len(items) + 1.2))
         ax.barh([k for k, _ in items], [v for _, v in items], color="#b55d4c")
         ax.set_xlabel("URLs excluded")
-        ax.set_title("Exclusions by reason")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts, never half a URL
+        title = "Exclusions by reason" if len(reasons) <= 15 else f"Exclusions by reason (top 15 of {len(reasons)})"
+        ax.set_title(title)
         for i, (_, v) in enumerate(items):
             ax.text(v, i, f" {v}", va="center", fontsize=8)
         fig.tight_layout()
         fig.savefig(folder / "exclusions.png", dpi=110)
         plt.close(fig)
         written.append("charts/exclusions.png")
-    domains = [d for d in summary["domains"]["top"]] or []
-    all_domains = domains if len(domains) >= 5 else _first_domains(out, 10)
-    if all_domains:
-        items = all_domains[:15][::-1]
+    domains = summary["domains"]
+    if domains["with_stored_content"] >= 2:
+        ranked = domains["top"] if len(domains["top"]) >= 5 else _first_domains(out, 10)
+        bars = [(d["registered_domain"], d["bytes"]) for d in ranked]
+        title = "Domains by stored content"
+    else:  # one registered domain says nothing: show its origins
+        bars = [(o["origin"], o["bytes"]) for o in domains.get("top_origins", [])]
+        title = "Origins by stored content"
+    if bars:
+        items = bars[:15][::-1]
         fig, ax = plt.subplots(figsize=(8, 0.45 * len(items) + 1.2))
-        ax.barh([d["registered_domain"] for d in items], [d["bytes"] / 1024 for d in items], color="#4c72b0")
+        ax.barh([name for name, _ in items], [size / 1024 for _, size in items], color="#4c72b0")
         ax.set_xlabel("stored content (KiB)")
-        ax.set_title("Domains by stored content")
+        ax.set_title(title)
         fig.tight_layout()
         fig.savefig(folder / "top_domains.png", dpi=110)
         plt.close(fig)
@@ -494,10 +518,12 @@ def render_markdown(summary: dict[str, Any]) -> str:
         "## Domains",
         "",
         f"{domains['total']} registered domains considered, {domains['with_stored_content']} with stored content. "
-        f"{domains['top_rule']}; the full table is `{domains['table']}`.",
+        f"{domains['top_rule'][:1].upper() + domains['top_rule'][1:]}; the full table is `{domains['table']}`.",
         "",
         _table(((d["registered_domain"], d["documents"], d["bytes"], d["urls_excluded"]) for d in domains["top"]), ("domain", "documents", "bytes", "URLs excluded")),
     ]
+    if len(domains.get("top_origins", [])) > 1:
+        parts += ["", f"Stored content by origin (top {TOP_ORIGINS}):", "", _table(((o["origin"], o["documents"], o["bytes"]) for o in domains["top_origins"]), ("origin", "documents", "bytes"))]
     if "charts/top_domains.png" in summary.get("charts", []):
         parts += ["", "![Domains by stored content](charts/top_domains.png)"]
     if summary.get("withdrawals"):

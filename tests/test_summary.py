@@ -105,6 +105,24 @@ def test_domains_table_is_a_group_by_of_the_tables(demo) -> None:
     assert summary["domains"]["with_stored_content"] == sum(1 for v in expected.values() if v["bytes"] > 0)
 
 
+def test_origins_tell_apart_the_ports_of_one_host(demo) -> None:
+    """The demo's sites share the registered domain 127.0.0.1; the summary also
+    ranks stored content per origin (scheme://host:port), as the chart shows."""
+    summary, documents, _, out = demo
+    expected: dict[str, dict[str, int]] = defaultdict(lambda: {"documents": 0, "bytes": 0})
+    for row in documents:
+        origin = f"http://{row['url_host_name']}:{row['url_port']}"
+        expected[origin]["documents"] += 1
+        expected[origin]["bytes"] += row["content_length"]
+    assert summary["domains"]["with_stored_content"] == 1
+    assert summary["domains"]["origins_with_stored_content"] == len(expected) >= 2
+    origins = summary["domains"]["top_origins"]
+    assert {o["origin"]: {"documents": o["documents"], "bytes": o["bytes"]} for o in origins} == dict(expected)
+    assert [o["bytes"] for o in origins] == sorted((v["bytes"] for v in expected.values()), reverse=True)
+    markdown = (out / "summary.md").read_text("utf-8")
+    assert all(f"| {o['origin']} | {o['documents']} | {o['bytes']} |" in markdown for o in origins)
+
+
 def test_top_domains_are_the_top_tenth_by_stored_bytes(tmp_path: Path) -> None:
     """23 registered domains with content and 4 with exclusions only: the top
     is ceil(10 % of 23) = 3, ranked by stored bytes."""
