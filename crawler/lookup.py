@@ -59,7 +59,9 @@ class LookupResult:
     """What a crawl folder holds about one query.
 
     ``stored``: rows of ``documents`` (one per stored capture); ``excluded``:
-    decisions ``excluded`` or ``withdrawn``; ``failed``: decisions ``failed``.
+    decisions ``excluded`` or ``withdrawn``; ``failed``: decisions ``failed``;
+    ``removed``: pages a crawl stored that ``tdmcrawl remove`` later took out
+    of the dataset (with the removal's date and reason).
     ``truncated`` is true when a table had more matching rows than ``limit``;
     ``operators`` are the crawl operators' contacts from the run manifests."""
 
@@ -70,10 +72,11 @@ class LookupResult:
     failed: list[dict] = field(default_factory=list)
     truncated: bool = False
     operators: list[str] = field(default_factory=list)
+    removed: list[dict] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
-        return bool(self.stored or self.excluded or self.failed)
+        return bool(self.stored or self.excluded or self.failed or self.removed)
 
 
 # ------------------------------------------------------------------ queries
@@ -298,21 +301,20 @@ def lookup(out_dir: Path | str, query: str, *, limit: int = DEFAULT_LIMIT, inclu
     decisions, decisions_cut = _scan(
         out / "data" / "decisions", DECISIONS_SCHEMA, DECISION_COLUMNS, _decision_filter(kind, value) & shown, limit
     )
-    # A redirect: the decision is keyed by the URL asked about, the document
-    # by the URL it was stored under; follow the decision's document id.
-    redirects, _ = _scan(
+    # Decisions that stored a page. A redirect: the decision is keyed by the URL
+    # asked about, the document by the URL it was stored under; follow the
+    # decision's document id. A page removed later has a decision and no document.
+    stored_decisions, _ = _scan(
         out / "data" / "decisions",
         DECISIONS_SCHEMA,
-        ["url", "document_id"],
-        _decision_filter(kind, value)
-        & (ds.field("decision") == "stored")
-        & ds.field("document_id").is_valid()
-        & ds.field("final_url").is_valid(),
+        ["url", "final_url", "document_id", "decided_at", "dump"],
+        _decision_filter(kind, value) & (ds.field("decision") == "stored") & ds.field("document_id").is_valid(),
         limit,
     )
     redirected_from: dict[str, list[str]] = {}
-    for row in redirects:
-        redirected_from.setdefault(row["document_id"], []).append(row["url"])
+    for row in stored_decisions:
+        if row["final_url"]:
+            redirected_from.setdefault(row["document_id"], []).append(row["url"])
     columns = STORED_COLUMNS + (["text"] if include_text else [])
     documents, documents_cut = _scan(
         out / "data" / "documents", DOCUMENTS_SCHEMA, columns, _document_filter(kind, value, sorted(redirected_from)), limit
@@ -320,6 +322,7 @@ def lookup(out_dir: Path | str, query: str, *, limit: int = DEFAULT_LIMIT, inclu
     for row in documents:
         if row["id"] in redirected_from:
             row["redirected_from"] = sorted(set(redirected_from[row["id"]]))
+    removed = _removed_pages(out, stored_decisions, {row["id"] for row in documents})
     decision_rows = [_decision_row(r) for r in decisions]
     return LookupResult(
         query=query,
@@ -329,7 +332,44 @@ def lookup(out_dir: Path | str, query: str, *, limit: int = DEFAULT_LIMIT, inclu
         failed=_order([r for r in decision_rows if r["decision"] in FAILED_DECISIONS], "decided_at"),
         truncated=decisions_cut or documents_cut,
         operators=_operators(out),
+        removed=_order(removed, "fetched"),
     )
+
+
+def _removed_pages(out: Path, stored_decisions: list[dict], shown_ids: set[str]) -> list[dict]:
+    """Stored decisions whose document is no longer in ``documents``: pages
+    taken out by ``tdmcrawl remove``, with the removal that covers each."""
+    from pipelines.schema import DOCUMENTS_SCHEMA
+
+    import pyarrow.dataset as ds
+
+    candidates = {row["document_id"] for row in stored_decisions} - shown_ids
+    if not candidates:
+        return []
+    # The documents scan stops at the limit: ask for these ids directly.
+    present, _ = _scan(out / "data" / "documents", DOCUMENTS_SCHEMA, ["id"], ds.field("id").isin(sorted(candidates)), len(candidates))
+    missing = candidates - {row["id"] for row in present}
+    if not missing:
+        return []
+    from crawler.remove import recorded_removals
+
+    removals = recorded_removals(out)
+    rows = []
+    for decision in stored_decisions:
+        if decision["document_id"] not in missing:
+            continue
+        removal = next((r for selector, r in removals if selector.matches(decision["final_url"] or decision["url"]) or selector.matches(decision["url"])), {})
+        rows.append(
+            {
+                "url": decision["url"],
+                "fetched": _iso(decision["decided_at"]),
+                "dump": decision["dump"],
+                "document_id": decision["document_id"],
+                "removed_at": removal.get("removed_at"),
+                "removal_reason": removal.get("reason"),
+            }
+        )
+    return rows
 
 
 # ------------------------------------------------------------------ rendering
@@ -375,6 +415,7 @@ def render_text(result: LookupResult) -> str:
     lines = [
         f"Lookup: {_query_words(result)}",
         f"  stored: {len(result.stored)}   excluded: {len(result.excluded)}   failed: {len(result.failed)}"
+        + (f"   removed: {len(result.removed)}" if result.removed else "")
         + ("   (truncated: more rows matched than the limit)" if result.truncated else ""),
     ]
     if not result.found:
@@ -398,6 +439,11 @@ def render_text(result: LookupResult) -> str:
             lines.append(f"    {row['decision']}: {row.get('reason')} (at {row.get('stage')} stage, {row.get('decided_at')})")
             if row.get("evidence"):
                 lines.append(f"    evidence: {row['evidence']}")
+    if result.removed:
+        lines += ["", "Removed (stored by the crawl, since taken out of the dataset: text and capture are gone):"]
+        for row in result.removed:
+            lines.append(f"  {row['url']}")
+            lines.append(f"    fetched {row.get('fetched')} in crawl {row.get('dump')}; " + _removal_words(row))
     if result.failed:
         lines += ["", "Failed (attempted, nothing stored):"]
         for row in result.failed:
@@ -409,11 +455,17 @@ def render_text(result: LookupResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _removal_words(row: dict) -> str:
+    if row.get("removed_at"):
+        return f"removed {row['removed_at']}: {row.get('removal_reason')}"
+    return "removed (no removal record covers it)"
+
+
 def render_json(result: LookupResult) -> str:
     """Machine-readable: the result's fields plus counts."""
     payload = asdict(result)
     payload["value"] = classify_query(result.query)[1]
-    payload["counts"] = {"stored": len(result.stored), "excluded": len(result.excluded), "failed": len(result.failed)}
+    payload["counts"] = {"stored": len(result.stored), "excluded": len(result.excluded), "failed": len(result.failed), "removed": len(result.removed)}
     return json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
@@ -442,7 +494,9 @@ def render_html(result: LookupResult) -> str:
         "<h1>Is this content in the crawl?</h1>",
         f"<p>Question: {_e(_query_words(result))}.</p>",
         '<p class="counts">'
-        f"<span>{len(result.stored)} stored</span><span>{len(result.excluded)} excluded</span><span>{len(result.failed)} failed</span></p>",
+        f"<span>{len(result.stored)} stored</span><span>{len(result.excluded)} excluded</span><span>{len(result.failed)} failed</span>"
+        + (f"<span>{len(result.removed)} removed</span>" if result.removed else "")
+        + "</p>",
     ]
     if result.truncated:
         parts.append("<p class=\"note\">More rows matched than this report shows; ask for a narrower URL prefix.</p>")
@@ -483,6 +537,12 @@ def render_html(result: LookupResult) -> str:
         parts.append("</table>")
     else:
         parts.append("<p>No URL was excluded.</p>")
+    if result.removed:
+        parts += ["<h2>What was removed</h2>", "<p>These pages were stored by the crawl and later taken out of the dataset: their text and captures are no longer in it.</p>"]
+        parts.append("<table><tr><th>URL</th><th>fetched</th><th>removed</th></tr>")
+        for row in result.removed:
+            parts.append(f'<tr><td class="url">{_e(row["url"])}</td><td>{_e(row.get("fetched"))}</td><td>{_e(_removal_words(row))}</td></tr>')
+        parts.append("</table>")
     if result.failed:
         parts += ["<h2>What failed</h2>", "<p>These URLs were attempted but nothing was stored.</p>"]
         parts.append("<table><tr><th>URL</th><th>reason</th><th>evidence</th><th>when</th></tr>")

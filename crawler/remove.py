@@ -183,21 +183,31 @@ def selector_from_scope(scope: str | None) -> Selector | None:
     return Selector(kind, values) if kind in (DOMAIN, PREFIX, URLS) and values else None
 
 
-def removed_url_matcher(out_dir: Path | str) -> Callable[[str | None], bool]:
-    """A function telling whether a URL is covered by a removal recorded in
-    ``out_dir/data/removals``: for the summary and card, which must not name
-    removed pages (a seed can be one)."""
+def recorded_removals(out_dir: Path | str) -> list[tuple[Selector, dict[str, Any]]]:
+    """Each removal recorded in ``out_dir/data/removals``: its selector and its
+    row (``removed_at``, ``reason``, counts). Unreadable rows name nothing."""
     import pyarrow.parquet as pq
 
-    selectors = []
+    found = []
     for path in sorted((Path(out_dir) / REMOVALS_DIR).glob("*.parquet")):
         if path.name.startswith("."):
             continue
         try:
-            scopes = pq.read_table(path, columns=["scope"]).column("scope").to_pylist()
-        except Exception:  # an unreadable row names nothing; the summary goes on
+            rows = pq.read_table(path).to_pylist()
+        except Exception:  # an unreadable file names nothing; callers go on
             continue
-        selectors += [s for s in map(selector_from_scope, scopes) if s is not None]
+        for row in rows:
+            selector = selector_from_scope(row.get("scope"))
+            if selector is not None:
+                found.append((selector, {k: v for k, v in row.items() if k != "scope"}))
+    return found
+
+
+def removed_url_matcher(out_dir: Path | str) -> Callable[[str | None], bool]:
+    """A function telling whether a URL is covered by a removal recorded in
+    ``out_dir/data/removals``: for the summary and card, which must not name
+    removed pages (a seed can be one)."""
+    selectors = [selector for selector, _ in recorded_removals(out_dir)]
 
     def covered(url: str | None) -> bool:
         return any(selector.matches(url) for selector in selectors)

@@ -320,7 +320,7 @@ def test_an_output_with_only_decisions_still_answers(tmp_path: Path) -> None:
 def test_json_carries_every_list_and_the_counts(output: Path) -> None:
     payload = json.loads(render_json(lookup(output, "example.org")))
     assert (payload["kind"], payload["value"]) == ("domain", "example.org")
-    assert payload["counts"] == {"stored": 7, "excluded": 4, "failed": 1}
+    assert payload["counts"] == {"stored": 7, "excluded": 4, "failed": 1, "removed": 0}
     assert {r["reason"] for r in payload["excluded"]} == {"noai", "content-usage-train-ai", "tdmrep-reserved", "robots-disallow"}
     assert payload["stored"][0]["rights_evidence"] == [{"signal": "robots", "reason": "robots-allow"}]
 

@@ -270,6 +270,16 @@ def test_remove_url_prefix_dry_run_then_for_real(demo_crawl, tmp_path: Path) -> 
     assert not set(p.name for p in capture_files(out)) & set(n.split("/")[-1] for n in original if n.startswith(("warc/", "wet/")))
     # The scope stays in the table for the operator.
     assert prefix in read_rows(out / "data" / "removals")[0]["scope"]
+    # A creator who asks afterwards learns the pages were stored, then removed, when and why.
+    asked = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "lookup", str(out), prefix, "--json"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["counts"] == {"stored": 0, "excluded": 0, "failed": 0, "removed": 6}
+    assert {row["url"] for row in answer["removed"]} == removed_urls
+    removal = read_rows(out / "data" / "removals")[0]
+    assert {(row["removed_at"], row["removal_reason"]) for row in answer["removed"]} == {(removal["removed_at"], "creator asked")}
 
 
 def test_remove_url_list_follows_redirects_and_keeps_decisions(demo_crawl, tmp_path: Path) -> None:
