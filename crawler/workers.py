@@ -144,13 +144,22 @@ class WorkerPool:
 
     def _ensure_pool(self) -> Any:
         if self._pool is None and self.workers > 0:
+            import multiprocessing
+
             import pebble
 
+            # Workers fork from a single-threaded fork server, never from this
+            # process: forking a threaded process (the pool's own threads, the
+            # writers' threads) can copy an import lock another thread holds,
+            # and the child then hangs forever on its first import.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["crawler.forkserver", *self.preload])
             self._pool = pebble.ProcessPool(
                 max_workers=self.workers,
                 max_tasks=TASKS_PER_WORKER,
                 initializer=_worker_init,
                 initargs=(self.preload,),
+                context=context,
             )
         return self._pool
 

@@ -135,3 +135,41 @@ def test_a_page_that_stalls_extraction_is_recorded_as_failed(crawl, site_factory
     row = result.decision_for(site.url("a", "/slow"))
     assert (row["decision"], row["reason"]) == ("failed", "extraction-timeout")
     assert result.decision_for(site.url("a", "/"))["decision"] == "stored"
+
+
+HELD_IMPORT_LOCK = r"""
+import asyncio, importlib._bootstrap as bootstrap, sys, threading
+from crawler.workers import WorkerPool
+
+# Another thread of this process is importing crawler.page (it holds the
+# module's import lock) at the moment the pool starts its workers.
+held, release = threading.Event(), threading.Event()
+def importer():
+    with bootstrap._ModuleLockManager("crawler.page"):
+        held.set()
+        release.wait()
+threading.Thread(target=importer, daemon=True).start()
+held.wait()
+
+async def main():
+    pool = WorkerPool(1, preload=("crawler.page",))
+    try:
+        print(await asyncio.wait_for(pool.run(len, "four"), 60))
+    finally:
+        release.set()
+        await pool.close_async()
+asyncio.run(main())
+"""
+
+
+def test_workers_start_while_another_thread_holds_an_import_lock() -> None:
+    """Workers forked straight from a threaded process inherit a held import
+    lock and hang on their first import; the pool's workers must not."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    done = subprocess.run([sys.executable, "-c", HELD_IMPORT_LOCK], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "4"
