@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_SOFT_TIMEOUT = 30.0
 DEFAULT_BATCH_SIZE = 8
 DEFAULT_BATCH_DELAY = 0.004
+WORKER_START_TIMEOUT = 300  # seconds for the fork server to import and the first worker to answer
 TASKS_PER_WORKER = 2000  # a worker is replaced after this many batches (bounds leaks in parsers)
 
 
@@ -116,6 +117,7 @@ class WorkerPool:
         self.max_inflight = max_inflight or max(16, self.workers * self.batch_size * 4)
         self.preload = preload
         self._pool: Any = None
+        self._starting: asyncio.Future | None = None
         self._pending: dict[Callable[[Any], Any], _Pending] = {}
         self._semaphore: asyncio.Semaphore | None = None
         self._inflight: set[asyncio.Future] = set()
@@ -143,7 +145,7 @@ class WorkerPool:
         return pool
 
     def _ensure_pool(self) -> Any:
-        if self._pool is None and self.workers > 0:
+        if self._pool is None and self.workers > 0 and not self.closed:
             import multiprocessing
 
             import pebble
@@ -163,6 +165,19 @@ class WorkerPool:
             )
         return self._pool
 
+    def _start_workers(self) -> None:
+        # The first job starts the workers, and through the fork server that
+        # waits for its imports (a second or so): done here, in a thread, so the
+        # event loop never waits for it.
+        pool = self._ensure_pool()
+        if pool is not None:
+            pool.schedule(len, args=((),)).result(timeout=WORKER_START_TIMEOUT)
+
+    async def _started(self) -> None:
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(asyncio.to_thread(self._start_workers))
+        await asyncio.shield(self._starting)
+
     # -- running jobs ----------------------------------------------------------
     async def run(self, fn: Callable[[Any], Any], payload: Any) -> Any:
         if self.closed:
@@ -171,6 +186,9 @@ class WorkerPool:
         if self.workers == 0:
             kind, value = _run_batch(fn, [payload], 0)[0]
             return self._unwrap(kind, value)
+        await self._started()
+        if self.closed:  # closed while the workers were starting
+            raise RuntimeError("worker pool is closed")
         loop = asyncio.get_running_loop()
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.max_inflight)
@@ -254,6 +272,9 @@ class WorkerPool:
     async def close_async(self) -> None:
         if self.closed:
             return
+        if self._starting is not None:  # let the jobs waiting for the start queue theirs
+            await asyncio.gather(self._starting, return_exceptions=True)
+            await asyncio.sleep(0)
         await self.drain()
         self.close()
 
