@@ -238,6 +238,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         store_config(server, crawl_id, {
             "seeds": seeds, "allowed_domains": args.allowed_domains, "max_pages": args.max_pages, "max_depth": args.max_depth,
             "policy": args.policy, "contact": args.contact, "settings": list(args.set or []), "allow_private_addresses": args.allow_private_addresses,
+            "settings_module": args.settings,  # workers run with the crawl's settings, or their politeness would differ
         })
         _cluster_extra(extra, args.redis, crawl_id, args.worker_id, Path(args.out))
         print(f"crawl {crawl_id} on {args.redis}; add workers with: tdmcrawl worker --redis {args.redis} --crawl-id {crawl_id} --out DIR", file=sys.stderr)
@@ -290,7 +291,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     out = Path(args.out)
     _cluster_extra(extra, args.redis, crawl_id, args.worker_id, out)
     overrides = list(config.get("settings") or []) + list(args.set or [])
-    settings = build_settings(out=out, policy=config.get("policy") or "strict", contact=config.get("contact"), overrides=overrides, extra=extra)
+    settings = build_settings(
+        out=out, policy=config.get("policy") or "strict", contact=config.get("contact"), overrides=overrides, extra=extra,
+        settings_module=config.get("settings_module"),
+    )
     _with_cluster_components(settings)
     spider_kwargs = {key: config.get(key) for key in ("seeds", "allowed_domains", "max_pages", "max_depth")}
     code, stats = run_crawl(settings, spider_kwargs)

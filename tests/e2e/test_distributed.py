@@ -5,6 +5,7 @@ killed mid-crawl loses nothing."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -115,13 +116,16 @@ def test_two_workers_share_the_frontier_and_the_politeness(tmp_path: Path, redis
     try:
         out = tmp_path / "out"
         seeds = [site.url(f"o{o}", "/") for o in range(ORIGINS)]
-        first = launch(["crawl", *seeds, "--out", str(out), "--redis", redis_url, "--worker-id", "w1", "--quiet", *FAST])
+        first = launch(["crawl", *seeds, "--out", str(out), "--redis", redis_url, "--worker-id", "w1", "--quiet", "--settings", "tests.cluster_settings", *FAST])
         wait_for_config(redis_url)
         second = launch(["worker", "--redis", redis_url, "--out", str(out), "--worker-id", "w2", "--quiet"])
         for process in (first, second):
             _, stderr = process.communicate(timeout=180)
             assert process.returncode == 0, stderr[-3000:]
         assert_covered_once(site, out)
+        # the worker runs with the crawl's settings module, not the defaults
+        manifests = {json.loads(p.read_text())["worker_id"]: json.loads(p.read_text()) for p in (out / "runs").glob("*.json")}
+        assert {w: m["politeness"]["concurrent_requests"] for w, m in manifests.items()} == {"w1": 7, "w2": 7}
         assert_polite(site)
         names = {p.name for p in (out / "data" / "documents").glob("*.parquet")}
         assert any("-w1-" in n for n in names) and any("-w2-" in n for n in names), names
