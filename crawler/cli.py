@@ -429,7 +429,7 @@ def make_parser() -> argparse.ArgumentParser:
     crawl.add_argument("seeds", nargs="*", metavar="SEED_URL", help="where to start (http or https)")
     crawl.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     crawl.add_argument("--seeds-file", metavar="FILE", help="more seeds, one URL per line (# comments allowed)")
-    crawl.add_argument("--max-pages", type=_positive_int, metavar="N", help="consider at most N page URLs (seeds included)")
+    crawl.add_argument("--max-pages", type=positive_int, metavar="N", help="consider at most N page URLs (seeds included)")
     crawl.add_argument("--max-depth", type=_non_negative_int, metavar="N", help="follow links at most N hops from a seed")
     crawl.add_argument("--max-pages-per-origin", type=_non_negative_int, metavar="N", help="consider at most N URLs of one origin (spider-trap guard; default 50000, 0 = no cap)")
     crawl.add_argument("--allowed-domains", nargs="+", metavar="DOMAIN", help="domains to stay within (default: the seeds' registered domains)")
@@ -490,7 +490,7 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:

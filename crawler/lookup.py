@@ -561,16 +561,6 @@ def render_html(result: LookupResult) -> str:
 
 
 # ------------------------------------------------------------------ command
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text}")
-    return value
-
-
 def cmd_lookup(args: argparse.Namespace) -> int:
     from crawler.cli import EXIT_OK
     from crawler.errors import CliError
@@ -592,6 +582,8 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 def add_lookup_command(subparsers: Any) -> None:
     """Register ``lookup DIR QUERY [--json] [--html FILE] [--limit N]``."""
+    from crawler.cli import positive_int
+
     parser = subparsers.add_parser(
         "lookup",
         help="is a URL, URL prefix or domain in this crawl? (stored, excluded and why)",
@@ -603,5 +595,5 @@ def add_lookup_command(subparsers: Any) -> None:
     parser.add_argument("query", metavar="QUERY", help="https://example.org/page, https://example.org/blog/, or example.org")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the text report")
     parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
-    parser.add_argument("--limit", type=_positive_int, default=DEFAULT_LIMIT, metavar="N", help=f"at most N rows per list (default {DEFAULT_LIMIT})")
+    parser.add_argument("--limit", type=positive_int, default=DEFAULT_LIMIT, metavar="N", help=f"at most N rows per list (default {DEFAULT_LIMIT})")
     parser.set_defaults(func=cmd_lookup)

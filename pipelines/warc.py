@@ -25,7 +25,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
@@ -106,6 +106,28 @@ class CaptureRecords:
         return sum(len(r.data) for r in self.records)
 
 
+def _capture_fields(capture: Capture, warcinfo_id: str) -> tuple[str, str, dict[str, str]]:
+    """The capture's ``WARC-Date``, its target URI, and the headers every
+    record of the capture carries."""
+    date = warc_date(capture.fetched_at)
+    common = {"WARC-Date": date, "WARC-Warcinfo-ID": warcinfo_id}
+    if capture.ip_address:
+        common["WARC-IP-Address"] = capture.ip_address
+    return date, safe_url(capture.url), common
+
+
+def _request_record(writer: Any, capture: Capture, target: str, common: dict[str, str], record_id: str, *, concurrent_to: str) -> Any:
+    request_line, request_headers = request_head(capture)
+    return writer.create_warc_record(
+        target,
+        "request",
+        payload=io.BytesIO(b""),
+        length=0,
+        warc_headers_dict=dict(common, **{"WARC-Record-ID": record_id, "WARC-Concurrent-To": concurrent_to}),
+        http_headers=StatusAndHeaders(request_line, request_headers, is_http_request=True),
+    )
+
+
 def build_capture_records(
     capture: Capture,
     *,
@@ -118,11 +140,7 @@ def build_capture_records(
     ``WARC-Date`` (the capture start) on all three."""
     writer = _Serializer(gzip=False, warc_version=WARC_VERSION)
     request_id, response_id, metadata_id = record_ids or (new_record_id(), new_record_id(), new_record_id())
-    date = warc_date(capture.fetched_at)
-    target = safe_url(capture.url)
-    common = {"WARC-Date": date, "WARC-Warcinfo-ID": warcinfo_id}
-    if capture.ip_address:
-        common["WARC-IP-Address"] = capture.ip_address
+    date, target, common = _capture_fields(capture, warcinfo_id)
 
     status_line, headers = response_head(capture)
     response_fields = dict(common, **{"WARC-Record-ID": response_id, "WARC-Concurrent-To": request_id})
@@ -143,15 +161,7 @@ def build_capture_records(
         http_headers=StatusAndHeaders(status_line, headers, protocol="HTTP/1.1"),
     )
 
-    request_line, request_headers = request_head(capture)
-    request = writer.create_warc_record(
-        target,
-        "request",
-        payload=io.BytesIO(b""),
-        length=0,
-        warc_headers_dict=dict(common, **{"WARC-Record-ID": request_id, "WARC-Concurrent-To": response_id}),
-        http_headers=StatusAndHeaders(request_line, request_headers, is_http_request=True),
-    )
+    request = _request_record(writer, capture, target, common, request_id, concurrent_to=response_id)
     records = [SerializedRecord(request_id, "request", _serialize(request)), SerializedRecord(response_id, "response", _serialize(response))]
 
     if metadata:
@@ -195,11 +205,7 @@ def build_revisit_records(
     and date (what pywb and wabac.js resolve revisits by)."""
     writer = _Serializer(gzip=False, warc_version=WARC_VERSION)
     request_id, revisit_id = new_record_id(), new_record_id()
-    date = warc_date(capture.fetched_at)
-    target = safe_url(capture.url)
-    common = {"WARC-Date": date, "WARC-Warcinfo-ID": warcinfo_id}
-    if capture.ip_address:
-        common["WARC-IP-Address"] = capture.ip_address
+    date, target, common = _capture_fields(capture, warcinfo_id)
     status_line, headers = response_head(capture)
     revisit = writer.create_warc_record(
         target,
@@ -219,15 +225,7 @@ def build_revisit_records(
         ),
         http_headers=StatusAndHeaders(status_line, headers, protocol="HTTP/1.1"),
     )
-    request_line, request_headers = request_head(capture)
-    request = writer.create_warc_record(
-        target,
-        "request",
-        payload=io.BytesIO(b""),
-        length=0,
-        warc_headers_dict=dict(common, **{"WARC-Record-ID": request_id, "WARC-Concurrent-To": revisit_id}),
-        http_headers=StatusAndHeaders(request_line, request_headers, is_http_request=True),
-    )
+    request = _request_record(writer, capture, target, common, request_id, concurrent_to=revisit_id)
     return CaptureRecords(
         date=date,
         request_id=request_id,
