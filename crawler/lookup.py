@@ -358,7 +358,8 @@ def _removed_pages(out: Path, stored_decisions: list[dict], shown_ids: set[str])
     for decision in stored_decisions:
         if decision["document_id"] not in missing:
             continue
-        removal = next((r for selector, r in removals if selector.matches(decision["final_url"] or decision["url"]) or selector.matches(decision["url"])), {})
+        urls = (decision["url"], decision["final_url"])  # a removal may name either end of a redirect
+        removal = next((r for selector, r in removals if any(selector.matches(u) for u in urls)), {})
         rows.append(
             {
                 "url": decision["url"],
