@@ -173,9 +173,12 @@ def _latest_warc(out: Path, prefix: str) -> list[str]:
 
 
 def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_id: str, profile: str) -> int:
-    """Rows for captures that reached the WARC but not the tables. They can only
-    be in the files the kill interrupted or the newest one (rows are journaled
-    right after their capture is written), so only those are read."""
+    """Rows for captures that reached the WARC but not the tables, and the
+    ``stored`` decision of a document whose row was journaled just before the
+    kill but whose decision was not (without it the URL would be fetched and
+    stored a second time). Both can only concern the files the kill
+    interrupted or the newest one (rows are journaled right after their
+    capture is written), so only those are read."""
     import pyarrow.parquet as pq
 
     from crawler.decisions import STAGE_PAGE, STORED, DecisionRecord
@@ -188,30 +191,36 @@ def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_i
     if not candidates:
         return 0
     known_ids: set[str] = set()
-    decided: set[str] = set()
     for path in (out / "data" / "documents").glob("*.parquet"):
         if not path.name.startswith("."):
             known_ids.update(pq.read_table(path, columns=["id"]).column("id").to_pylist())
-    for path in (out / "data" / "decisions").glob("*.parquet"):
-        if not path.name.startswith("."):
-            decided.update(pq.read_table(path, columns=["url"]).column("url").to_pylist())
-    documents = decisions = None
-    rebuilt = 0
+    decided = decided_urls(out)
+    writers: dict[str, ShardedParquetWriter] = {}
+
+    def writer(table: str, schema: Any) -> ShardedParquetWriter:
+        if table not in writers:
+            writers[table] = ShardedParquetWriter(out / "data" / table, schema, f"{table}-{prefix}")
+        return writers[table]
+
+    rebuilt = decisions_restored = 0
     try:
         for name in candidates:
             for stored in iter_stored_captures(out / "warc" / name, f"warc/{name}"):
-                if stored.location["id"] in known_ids:
-                    continue
-                row = rebuild_row(stored, None)
-                if row is None:
-                    continue
-                row.update(wet_file_path=None, wet_record_offset=None, warc_conversion_id=None)
-                if documents is None:
-                    documents = ShardedParquetWriter(out / "data" / "documents", DOCUMENTS_SCHEMA, f"documents-{prefix}")
-                    decisions = ShardedParquetWriter(out / "data" / "decisions", DECISIONS_SCHEMA, f"decisions-{prefix}")
-                documents.write({column: row.get(column) for column in DOCUMENTS_SCHEMA.names})
                 capture = stored.capture
                 original = capture.redirect_chain[0] if capture.redirect_chain else capture.url
+                document_id = stored.location["id"]
+                if document_id in known_ids:
+                    if original in decided:
+                        continue
+                    decisions_restored += 1
+                else:
+                    row = rebuild_row(stored, None)
+                    if row is None:
+                        continue
+                    row.update(wet_file_path=None, wet_record_offset=None, warc_conversion_id=None)
+                    writer("documents", DOCUMENTS_SCHEMA).write({column: row.get(column) for column in DOCUMENTS_SCHEMA.names})
+                    known_ids.add(document_id)
+                    rebuilt += 1
                 if original not in decided:
                     record = DecisionRecord(
                         url=original,
@@ -221,21 +230,21 @@ def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_i
                         fetch_status=capture.status,
                         depth=len(capture.hops),
                         via=capture.via,
-                        document_id=row["id"],
+                        document_id=document_id,
                         policy_digests=tuple(d for d in (stored.stored_rights.get("robots_txt_digest"),) if d),
                         reservations=tuple(stored.stored_rights.get("reservations") or ()),
                     )
-                    decisions.write(record.row(crawl_id=crawl_id, profile=profile))  # type: ignore[union-attr]
+                    writer("decisions", DECISIONS_SCHEMA).write(record.row(crawl_id=crawl_id, profile=profile))
                     decided.add(original)
-                rebuilt += 1
     finally:
-        if documents is not None:
-            documents.close()
-        if decisions is not None:
-            decisions.close()
-    if rebuilt:
-        logger.info("rebuilt %d rows from captures the interrupted run had written to the WARC files", rebuilt)
-    return rebuilt
+        for opened in writers.values():
+            opened.close()
+    if rebuilt or decisions_restored:
+        logger.info(
+            "rebuilt %d rows and %d stored decisions from captures the interrupted run had written to the WARC files",
+            rebuilt, decisions_restored,
+        )
+    return rebuilt + decisions_restored
 
 
 def decided_urls(out: Path) -> set[str]:

@@ -12,6 +12,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 import pytest
@@ -130,3 +131,31 @@ def test_a_finished_output_is_not_crawled_into_again(tmp_path: Path, site_factor
     assert subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=120).returncode == 0
     again = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=120)
     assert again.returncode == 2 and "already holds the finished crawl" in again.stderr
+
+
+def test_a_document_whose_decision_the_kill_lost_is_not_stored_again(tmp_path: Path, site_factory) -> None:
+    """The narrowest window of a kill: a document's row is journaled, its
+    ``stored`` decision is not. Resume must restore the decision from the WARC
+    capture instead of fetching and storing the page a second time."""
+    site = site_factory({"a": site_routes()})
+    out = tmp_path / "out"
+    finished = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    # Put the output back in the state such a kill leaves: running, the last decision gone.
+    state_file = out / ".job" / "state.json"
+    state = json.loads(state_file.read_text())
+    state_file.write_text(json.dumps({**state, "status": "running"}))
+    shards = sorted((out / "data" / "decisions").glob("*.parquet"))
+    table = pq.read_table(shards[-1])
+    lost_url = table.column("url").to_pylist()[-1]
+    pq.write_table(table.slice(0, table.num_rows - 1), shards[-1])
+    requests_before = site.paths("a").count(urlsplit(lost_url).path)
+    assert requests_before == 1
+
+    resumed = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "1 row(s) rebuilt from WARC" in resumed.stderr
+    assert site.paths("a").count(urlsplit(lost_url).path) == 1  # not fetched again
+    check_complete(out)
+    restored = [row for row in CrawlResult(out, 0, "", "").decisions() if row["url"] == lost_url]
+    assert restored[0]["document_id"] in {d["id"] for d in CrawlResult(out, 0, "", "").documents() if d["url"] == lost_url}
