@@ -123,6 +123,15 @@ class JobDirectory:
         self._journal.write(json.dumps({"u": url, "d": depth, "v": via, "h": hops}, ensure_ascii=False) + "\n")
         self._journal.flush()
 
+    def start_new_crawl(self) -> None:
+        """Forget the previous crawl's frontier and Scrapy job state (its output stays)."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        self.frontier_file.unlink(missing_ok=True)
+        if self.scrapy_dir.is_dir():
+            shutil.rmtree(self.scrapy_dir)
+
     @property
     def scrapy_dir(self) -> Path:
         return self.path / "scrapy"
@@ -178,7 +187,9 @@ def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_i
     kill but whose decision was not (without it the URL would be fetched and
     stored a second time). Both can only concern the files the kill
     interrupted or the newest one (rows are journaled right after their
-    capture is written), so only those are read."""
+    capture is written), so only those are read. A capture whose URL another
+    capture has since been stored for (another worker took the URL over after
+    the kill) stays in the WARC but gets no row."""
     import pyarrow.parquet as pq
 
     from crawler.decisions import STAGE_PAGE, STORED, DecisionRecord
@@ -194,7 +205,7 @@ def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_i
     for path in (out / "data" / "documents").glob("*.parquet"):
         if not path.name.startswith("."):
             known_ids.update(pq.read_table(path, columns=["id"]).column("id").to_pylist())
-    decided = decided_urls(out)
+    decided = decided_urls(out, crawl_id)
     writers: dict[str, ShardedParquetWriter] = {}
 
     def writer(table: str, schema: Any) -> ShardedParquetWriter:
@@ -209,6 +220,10 @@ def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_i
                 capture = stored.capture
                 original = capture.redirect_chain[0] if capture.redirect_chain else capture.url
                 document_id = stored.location["id"]
+                if original in decided and decided[original] != document_id:
+                    # Decided from another capture: a worker that took over this URL
+                    # after the kill stored it again. One document per URL.
+                    continue
                 if document_id in known_ids:
                     if original in decided:
                         continue
@@ -235,7 +250,7 @@ def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_i
                         reservations=tuple(stored.stored_rights.get("reservations") or ()),
                     )
                     writer("decisions", DECISIONS_SCHEMA).write(record.row(crawl_id=crawl_id, profile=profile))
-                    decided.add(original)
+                    decided[original] = document_id
     finally:
         for opened in writers.values():
             opened.close()
@@ -247,15 +262,20 @@ def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_i
     return rebuilt + decisions_restored
 
 
-def decided_urls(out: Path) -> set[str]:
-    """Every URL that already has a decision in the output's tables."""
+def decided_urls(out: Path, crawl_id: str) -> dict[str, str | None]:
+    """Every URL crawl ``crawl_id`` already decided in the output's tables, with
+    the document its decision names (None unless stored). Other crawls the same
+    folder holds (``--append``) do not count: each crawl decides its own URLs."""
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    urls: set[str] = set()
+    decided: dict[str, str | None] = {}
     for path in (out / "data" / "decisions").glob("*.parquet"):
         if not path.name.startswith("."):
-            urls.update(pq.read_table(path, columns=["url"]).column("url").to_pylist())
-    return urls
+            table = pq.read_table(path, columns=["url", "document_id", "dump"])
+            table = table.filter(pc.equal(table.column("dump"), crawl_id))
+            decided.update(zip(table.column("url").to_pylist(), table.column("document_id").to_pylist()))
+    return decided
 
 
 def recover_abandoned(out: Path) -> list[str]:

@@ -180,7 +180,7 @@ class ResearchSpider(scrapy.Spider):
                     len(report.warc_files), len(report.parquet_shards), report.orphan_captures,
                 )
             job.reset_scrapy_queue()
-            decided = decided_urls(context.output_dir)
+            decided = decided_urls(context.output_dir, context.crawl_id)
             for entry in job.read_frontier():
                 fingerprint = url_fingerprint(entry.url)
                 if fingerprint in self.seen:
@@ -190,6 +190,10 @@ class ResearchSpider(scrapy.Spider):
                 if entry.url not in decided:
                     self.pending.append(entry)
             self.logger.info("resuming crawl %s: %d URLs admitted, %d without a decision", context.crawl_id, self.considered, len(self.pending))
+        elif state.get("status") == FINISHED:
+            # --append: the finished crawl's frontier and Scrapy's record of seen
+            # requests belong to it; the new crawl starts with neither.
+            job.start_new_crawl()
         job.write_state(crawl_id=context.crawl_id, worker_id=context.worker_id, status=RUNNING, output=str(context.output_dir), seeds=self.seeds, profile=context.profile.name)
         crawler.signals.connect(self._job_opened, signal=signals.spider_opened)
         crawler.signals.connect(self._close_job, signal=signals.spider_closed)

@@ -14,6 +14,8 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -24,12 +26,12 @@ PAGES = 60
 PROSE = "Harbour notes for the resume test: tides, ferries and the lake, enough words to extract. " * 6
 
 
-def site_routes() -> dict[str, Route]:
+def site_routes(delay: float = 0.03) -> dict[str, Route]:
     routes: dict[str, Route] = {}
     for i in range(PAGES):
         links = "".join(f'<a href="{"/" if j == 0 else f"/p{j}"}">page {j}</a> ' for j in (i + 1, i + 2, (i * 7) % PAGES) if j < PAGES)
         route = html(f"<html><head><title>Page {i}</title></head><body><main><h1>Page {i}</h1><p>{PROSE}</p><p>{links}</p></main></body></html>")
-        route.delay = 0.03
+        route.delay = delay
         routes["/" if i == 0 else f"/p{i}"] = route
     return routes
 
@@ -112,7 +114,9 @@ def test_sigterm_stops_gracefully_and_resumes(tmp_path: Path, site_factory) -> N
 
 
 def test_two_runs_never_share_a_job_directory(tmp_path: Path, site_factory) -> None:
-    site = site_factory({"a": site_routes()})
+    # Slow pages: the first crawl must still be running when the second one,
+    # however long its start takes on a busy machine, reaches the lock.
+    site = site_factory({"a": site_routes(delay=1.0)})
     out = tmp_path / "out"
     process = start(site, out)
     try:
@@ -159,3 +163,59 @@ def test_a_document_whose_decision_the_kill_lost_is_not_stored_again(tmp_path: P
     check_complete(out)
     restored = [row for row in CrawlResult(out, 0, "", "").decisions() if row["url"] == lost_url]
     assert restored[0]["document_id"] in {d["id"] for d in CrawlResult(out, 0, "", "").documents() if d["url"] == lost_url}
+
+
+def test_a_capture_whose_url_another_worker_stored_gets_no_row(tmp_path: Path, site_factory) -> None:
+    """A killed cluster worker leaves a capture without a row; by the time its
+    output is repaired another worker has stored that URL from a capture of
+    its own. The repair must not add a second document for the URL."""
+    site = site_factory({"a": site_routes()})
+    out = tmp_path / "out"
+    finished = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    state_file = out / ".job" / "state.json"
+    state_file.write_text(json.dumps({**json.loads(state_file.read_text()), "status": "running"}))
+    # The last capture loses its row, and its URL's decision now names another document.
+    decision_shard = sorted((out / "data" / "decisions").glob("*.parquet"))[-1]
+    decisions = pq.read_table(decision_shard)
+    taken_url, orphan_id = decisions.column("url").to_pylist()[-1], decisions.column("document_id").to_pylist()[-1]
+    ids = decisions.column("document_id").to_pylist()
+    ids[-1] = "<urn:uuid:00000000-0000-4000-8000-000000000001>"
+    pq.write_table(decisions.set_column(decisions.schema.get_field_index("document_id"), "document_id", pa.array(ids, pa.string())), decision_shard)
+    for shard in (out / "data" / "documents").glob("*.parquet"):
+        documents = pq.read_table(shard)
+        pq.write_table(documents.filter(pc.not_equal(documents.column("id"), orphan_id)), shard)
+
+    resumed = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    result = CrawlResult(out, 0, "", "")
+    assert orphan_id not in {d["id"] for d in result.documents()}
+    assert [row["document_id"] for row in result.decisions() if row["url"] == taken_url] == ["<urn:uuid:00000000-0000-4000-8000-000000000001>"]
+    assert site.paths("a").count(urlsplit(taken_url).path) == 1  # decided: not fetched again
+
+
+def test_an_appended_crawl_resumes_its_own_urls_not_the_earlier_crawls(tmp_path: Path, site_factory) -> None:
+    """``--append`` adds a second crawl of the same site to a folder; killed and
+    resumed, it must still decide every URL itself, although the first crawl
+    already decided them all."""
+    site = site_factory({"a": site_routes()})
+    out = tmp_path / "out"
+    first = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert first.returncode == 0, first.stderr[-3000:]
+    first_crawl = json.loads((out / ".job" / "state.json").read_text())["crawl_id"]
+    before = len(site.paths("a"))
+    appended = subprocess.Popen([*command(site, out), "--append"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(site.paths("a")) < before + 12:
+        assert appended.poll() is None and time.monotonic() < deadline, appended.communicate()[1][-2000:]
+        time.sleep(0.02)
+    os.killpg(appended.pid, signal.SIGKILL)
+    appended.wait()
+    resumed = subprocess.run([*command(site, out), "--append"], cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    second_crawl = json.loads((out / ".job" / "state.json").read_text())["crawl_id"]
+    assert second_crawl != first_crawl
+    decisions = CrawlResult(out, 0, "", "").decisions()
+    per_crawl = {crawl: Counter(row["url"] for row in decisions if row["dump"] == crawl) for crawl in (first_crawl, second_crawl)}
+    assert len(per_crawl[first_crawl]) == len(per_crawl[second_crawl]) == PAGES
+    assert max(per_crawl[second_crawl].values()) == 1
