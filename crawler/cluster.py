@@ -339,6 +339,8 @@ class RedisPolicyCache:
             if value is not None:
                 return value
             if not self.server.exists(self._key(url) + ":fetching"):
-                return None  # the fetcher gave up or died: fetch it ourselves
+                # Stored just before the lock went away, or the fetcher gave up or
+                # died (None: fetch it ourselves).
+                return self.get(url)
             await asyncio.sleep(0.05)
         return None

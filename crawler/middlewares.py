@@ -526,8 +526,13 @@ class RightsMiddleware:
         if self.cache is None:
             return await self._download_policy_file(url, kind)
         cached = self.cache.get(url)
-        if cached is None and not self.cache.try_lock(url):
-            cached = await self.cache.wait_for(url)
+        if cached is None:
+            if self.cache.try_lock(url):
+                cached = self.cache.get(url)  # another worker may have stored it between our get and our lock
+                if cached is not None:
+                    self.cache.unlock(url)
+            else:
+                cached = await self.cache.wait_for(url)
         if cached is not None:
             self.crawler.stats.inc_value(f"tdmcrawl/policy/{kind}/shared")
             return _Fetched(cached["url"], cached["status"], cached["body"], cached["content_type"], cached["error"], tuple(cached["hops"]), cached["fetched_at"], cached["truncated"], None, cached["redirect_limit"])

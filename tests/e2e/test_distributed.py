@@ -161,3 +161,33 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path, redis_url: str) -> None:
         assert not list(out.rglob("*.open"))
     finally:
         site.stop()
+
+
+def test_a_waiting_worker_takes_the_robots_copy_stored_as_the_lock_went_away(redis_url: str) -> None:
+    """Worker B waits for worker A's robots.txt. A stores it and releases its
+    lock between B's look at the cache and B's look at the lock: B must take
+    A's copy, not fetch robots.txt a second time."""
+    import asyncio
+
+    from crawler.cluster import RedisPolicyCache
+
+    url = "http://127.0.0.1:9/robots.txt"
+    fetcher = RedisPolicyCache(redis_url, "crawl-race", ttl=60)
+    copy = {"url": url, "status": 200, "body": b"User-agent: *\nDisallow: /x\n"}
+
+    class Waiter(RedisPolicyCache):
+        looked = False
+
+        def get(self, key: str):
+            value = super().get(key)
+            if not self.looked:  # A finishes right after B's first look
+                self.looked = True
+                fetcher.put(url, copy, ttl=60)
+                fetcher.unlock(url)
+            return value
+
+    assert fetcher.try_lock(url)
+    waiter = Waiter(redis_url, "crawl-race", ttl=60)
+    assert not waiter.try_lock(url)
+    value = asyncio.run(waiter.wait_for(url, timeout=5))
+    assert value is not None and value["body"] == copy["body"]
