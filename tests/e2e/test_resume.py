@@ -52,6 +52,15 @@ def wait_for_requests(site: LocalSite, count: int, process: subprocess.Popen, ti
         time.sleep(0.02)
 
 
+def finished_crawl_left_running(site: LocalSite, out: Path) -> None:
+    """Crawl the site to the end, then mark the job running again: the state a
+    kill leaves, with the output the test then edits."""
+    finished = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    state_file = out / ".job" / "state.json"
+    state_file.write_text(json.dumps({**json.loads(state_file.read_text()), "status": "running"}))
+
+
 def check_complete(out: Path) -> None:
     result = CrawlResult(out, 0, "", "")
     decisions = result.decisions()
@@ -143,12 +152,8 @@ def test_a_document_whose_decision_the_kill_lost_is_not_stored_again(tmp_path: P
     capture instead of fetching and storing the page a second time."""
     site = site_factory({"a": site_routes()})
     out = tmp_path / "out"
-    finished = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=180)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    # Put the output back in the state such a kill leaves: running, the last decision gone.
-    state_file = out / ".job" / "state.json"
-    state = json.loads(state_file.read_text())
-    state_file.write_text(json.dumps({**state, "status": "running"}))
+    finished_crawl_left_running(site, out)
+    # ... and the last decision gone, as such a kill leaves it.
     shards = sorted((out / "data" / "decisions").glob("*.parquet"))
     table = pq.read_table(shards[-1])
     lost_url = table.column("url").to_pylist()[-1]
@@ -171,10 +176,7 @@ def test_a_capture_whose_url_another_worker_stored_gets_no_row(tmp_path: Path, s
     its own. The repair must not add a second document for the URL."""
     site = site_factory({"a": site_routes()})
     out = tmp_path / "out"
-    finished = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=180)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    state_file = out / ".job" / "state.json"
-    state_file.write_text(json.dumps({**json.loads(state_file.read_text()), "status": "running"}))
+    finished_crawl_left_running(site, out)
     # The last capture loses its row, and its URL's decision now names another document.
     decision_shard = sorted((out / "data" / "decisions").glob("*.parquet"))[-1]
     decisions = pq.read_table(decision_shard)
@@ -203,12 +205,8 @@ def test_an_appended_crawl_resumes_its_own_urls_not_the_earlier_crawls(tmp_path:
     first = subprocess.run(command(site, out), cwd=REPO, capture_output=True, text=True, timeout=180)
     assert first.returncode == 0, first.stderr[-3000:]
     first_crawl = json.loads((out / ".job" / "state.json").read_text())["crawl_id"]
-    before = len(site.paths("a"))
     appended = subprocess.Popen([*command(site, out), "--append"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while len(site.paths("a")) < before + 12:
-        assert appended.poll() is None and time.monotonic() < deadline, appended.communicate()[1][-2000:]
-        time.sleep(0.02)
+    wait_for_requests(site, PAGES + 12, appended)  # the first crawl's pages, then 12 of the second's
     os.killpg(appended.pid, signal.SIGKILL)
     appended.wait()
     resumed = subprocess.run([*command(site, out), "--append"], cwd=REPO, capture_output=True, text=True, timeout=180)
