@@ -45,6 +45,8 @@ class DecisionRecord:
     policy_digests: tuple[str, ...] = ()
     reservations: tuple[str, ...] = ()
     decided_at: float = field(default_factory=time.time)
+    tos_url: str | None = None  # the site's terms of service, archived in policy/
+    tos_digest: str | None = None
 
     def __post_init__(self) -> None:
         if self.decision not in DECISIONS:
@@ -70,6 +72,8 @@ class DecisionRecord:
             "document_id": self.document_id,
             "policy_digests": list(self.policy_digests),
             "reservations": list(self.reservations),
+            "tos_url": self.tos_url,
+            "tos_digest": self.tos_digest,
             "policy_profile": profile,
             "dump": crawl_id,
         }

@@ -36,6 +36,7 @@ __all__ = [
     "SCRAPING",
     "TDM",
     "Sentence",
+    "SiteTerms",
     "TermsLink",
     "TermsReading",
     "Clause",
@@ -694,3 +695,77 @@ def _excerpt(sentence: str, kind: str, limit: int = 300) -> str:
     centre = match.start() if match else 0
     start = max(0, min(centre - limit // 2, len(sentence) - limit + 2))
     return ("…" if start else "") + sentence[start : start + limit - 2] + "…"
+
+
+# ---------------------------------------------------------------------------
+# A site's terms as the crawl knows them
+
+FOUND = "found"  # a terms page was fetched and read
+NONE = "none"  # no page links terms and no common path answered with one
+UNREACHABLE = "unreachable"  # the terms page could not be fetched (error, 5xx)
+DISALLOWED = "disallowed"  # robots.txt does not let us fetch the terms page
+
+
+@dataclass(frozen=True)
+class SiteTerms:
+    """What one site's terms of service said, for every decision and document
+    of that site: ``url`` and ``digest`` (WARC payload digest of the capture in
+    ``policy/``) link to the archived copy; ``found_by`` says how the terms
+    were located (``rel``, ``link-text``, ``link-path``, ``common-path``) and
+    ``page`` on which page; ``clauses`` are the sentences read as a
+    reservation or a ban, ``findings`` what the policy weighs."""
+
+    state: str
+    url: str | None = None
+    digest: str | None = None
+    found_by: str = ""
+    page: str | None = None
+    clauses: tuple[Clause, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    sentences: int = 0
+    note: str = ""
+    fetched_at: float | None = None
+
+    @classmethod
+    def read(
+        cls,
+        body: bytes,
+        *,
+        content_type: str | None,
+        url: str,
+        digest: str | None,
+        found_by: str,
+        page: str | None = None,
+        fetched_at: float | None = None,
+    ) -> "SiteTerms":
+        """Read a fetched terms page. Never raises."""
+        reading = read_terms(terms_text(body, content_type))
+        return cls(
+            FOUND,
+            url,
+            digest,
+            found_by,
+            page,
+            reading.clauses,
+            terms_findings(reading, url, found_by=found_by),
+            reading.sentences,
+            "" if reading.sentences else "no text could be read from the terms page",
+            fetched_at,
+        )
+
+    def kinds(self) -> tuple[str, ...]:
+        found = {kind for clause in self.clauses for kind in clause.kinds}
+        return tuple(kind for kind in KINDS if kind in found)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "state": self.state,
+            "url": self.url,
+            "digest": self.digest,
+            "found_by": self.found_by,
+            "page": self.page,
+            "kinds": list(self.kinds()),
+            "clauses": [clause.as_dict() for clause in self.clauses],
+            "sentences": self.sentences,
+            "note": self.note,
+        }
