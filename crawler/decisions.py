@@ -15,6 +15,7 @@ from typing import Iterable
 
 from crawler.rights.evidence import Evidence
 from crawler.rights.policy import reason_family
+from crawler.rights.tos import SiteTerms
 from crawler.urls import origin_of, registered_domain
 
 STORED = "stored"
@@ -77,6 +78,15 @@ class DecisionRecord:
             "policy_profile": profile,
             "dump": crawl_id,
         }
+
+
+def terms_link(terms: "SiteTerms | None") -> dict[str, str | None]:
+    """``tos_url`` and ``tos_digest`` of a decision: the site's terms of
+    service and their archived capture in ``policy/`` (nothing when the terms
+    were not looked for or none were found)."""
+    if terms is None or not terms.url:
+        return {"tos_url": None, "tos_digest": None}
+    return {"tos_url": terms.url, "tos_digest": terms.digest}
 
 
 def http_reason(status: int) -> str:

@@ -36,7 +36,7 @@ from scrapy.http.request import NO_CALLBACK
 
 from crawler.capture import Capture
 from crawler.context import CrawlContext
-from crawler.decisions import EXCLUDED, FAILED, STAGE_HEADERS, STAGE_REQUEST, DecisionRecord, digests
+from crawler.decisions import EXCLUDED, FAILED, STAGE_HEADERS, STAGE_REQUEST, DecisionRecord, digests, terms_link
 from crawler.page import HTML_TYPES
 from crawler.rights.aitxt import AiTxt
 from crawler.rights.evidence import Evidence, Finding, FindingKind, Usage, Use, sha1_base32
@@ -46,8 +46,9 @@ from crawler.rights.rsl import RslDocument
 from crawler.rights.stages import OriginRights, PolicyFile, RightsAssessment, assess_request, robots_unreachable_finding
 from crawler.rights.rsl import RSL_PARSE_LIMIT_BYTES as RSL_MAX_DOCUMENT_BYTES
 from crawler.rights.tdmrep import MAX_FILE_BYTES as TDMREP_MAX_FILE_BYTES, TdmRepFile
+from crawler.rights import tos as terms
 from crawler.signals import decision_recorded, origin_rights_loaded
-from crawler.urls import Origin, address_class, origin_of
+from crawler.urls import Origin, address_class, origin_of, registered_domain
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,10 @@ POLICY_FILE_MAX_BYTES = {
     "ai-txt": ROBOTS_PARSE_LIMIT_BYTES + 16 * 1024,
     "tdmrep": TDMREP_MAX_FILE_BYTES + 1,
     "rsl": RSL_MAX_DOCUMENT_BYTES + 1,
+    "tos": terms.MAX_TERMS_BYTES,
+    "tos-home": 1024 * 1024,  # the home page, read for the link to the terms (not archived, not a document)
 }
+TERMS_CANDIDATES = 3  # linked terms URLs tried, best first
 MAX_RSL_DOCUMENTS = 3
 
 
@@ -135,6 +139,7 @@ class RightsMiddleware:
     ``TDMCRAWL_ROBOTS_CACHE_TTL``, ``TDMCRAWL_ROBOTS_RETRY_TIMES``,
     ``TDMCRAWL_ROBOTS_RETRY_DELAY``, ``TDMCRAWL_CRAWL_DELAY_MAX``,
     ``TDMCRAWL_FETCH_TDMREP``, ``TDMCRAWL_FETCH_AITXT``, ``TDMCRAWL_FETCH_RSL``,
+    ``TDMCRAWL_FETCH_TOS``, ``TDMCRAWL_TOS_COMMON_PATHS``,
     ``TDMCRAWL_ALLOW_PRIVATE_ADDRESSES``."""
 
     def __init__(self, crawler: Any):
@@ -152,6 +157,8 @@ class RightsMiddleware:
         self.fetch_tdmrep = settings.getbool("TDMCRAWL_FETCH_TDMREP", True)
         self.fetch_aitxt = settings.getbool("TDMCRAWL_FETCH_AITXT", True)
         self.fetch_rsl = settings.getbool("TDMCRAWL_FETCH_RSL", True)
+        self.fetch_tos = settings.getbool("TDMCRAWL_FETCH_TOS", True)
+        self.tos_guesses = settings.getint("TDMCRAWL_TOS_COMMON_PATHS", 3)
         self.allow_private = settings.getbool("TDMCRAWL_ALLOW_PRIVATE_ADDRESSES", False)
         self.download_maxsize = settings.getint("DOWNLOAD_MAXSIZE")
         self.decompression_ratio = settings.getfloat("TDMCRAWL_DECOMPRESSION_RATIO", 100.0)
@@ -277,6 +284,7 @@ class RightsMiddleware:
                 stage=STAGE_REQUEST,
                 policy_digests=state.digests,
                 reservations=decision.reservations,
+                site_terms=state.tos,
             )
         request.meta[META_ASSESSMENT] = assessment
         return None
@@ -299,8 +307,11 @@ class RightsMiddleware:
         decision: str = EXCLUDED,
         policy_digests: tuple[str, ...] = (),
         reservations: tuple[str, ...] = (),
+        site_terms: terms.SiteTerms | None = None,
     ) -> None:
         redirects = request.meta.get("redirect_urls") or []
+        if site_terms is None and request.meta.get(META_ASSESSMENT) is not None:
+            site_terms = request.meta[META_ASSESSMENT].origin.tos
         record_decision(
             self.crawler,
             DecisionRecord(
@@ -315,6 +326,7 @@ class RightsMiddleware:
                 via=request.meta.get("tdmcrawl_via"),
                 policy_digests=policy_digests,
                 reservations=reservations,
+                **terms_link(site_terms),
             ),
         )
         raise Decided(f"{decision}: {reason}")
@@ -454,8 +466,14 @@ class RightsMiddleware:
                 rsl_docs.append(document)
                 rsl_files.append(self._policy_file(kind, fetched, document.state))
 
+        site_terms = tos_file = None
+        if self.fetch_tos and not everything_disallowed:
+            site_terms, tos_file = await self._site_terms(origin, robots)
+
         rights = OriginRights(
             origin=str(origin),
+            tos=site_terms,
+            tos_file=tos_file,
             robots=robots,
             robots_file=robots_file,
             tdmrep=tdmrep,
@@ -472,6 +490,131 @@ class RightsMiddleware:
         self._release_parked(origin, entry)
         self.crawler.signals.send_catch_log(origin_rights_loaded, origin=str(origin), rights=rights)
         return rights
+
+    # ------------------------------------------------------------------ terms of service
+    async def _site_terms(self, origin: Origin, robots: RobotsTxt) -> tuple[terms.SiteTerms, PolicyFile | None]:
+        """Find, fetch, archive and read the origin's terms of service, before
+        any page of the origin is requested (its requests wait, like for
+        robots.txt). The home page is read for a link to the terms
+        (``rel="terms-of-service"``, then link text, then link path); without
+        one, a few common paths are tried; a subdomain whose own home page links
+        no terms inherits those its registered domain's home page links.
+        robots.txt decides every one of these fetches."""
+        home_url = origin.url("/")
+        home_body, home_base, note = b"", home_url, ""
+        if robots.can_fetch(home_url, self.token).allowed:
+            home = await self._fetch_policy_file(home_url, "tos-home")
+            if home.status is not None and 200 <= home.status < 300:
+                home_body = home.body
+                home_base = home.response.url if home.response is not None else home_url
+            else:
+                note = f"home page: {home.error or f'HTTP {home.status}'}"
+        else:
+            note = "robots.txt disallows the home page"
+        candidates = [c for c in terms.discover_terms(home_body, home_base) if self._same_site(origin, c)]
+        found, failed = await self._fetch_terms(origin, robots, candidates[:TERMS_CANDIDATES], page=home_base)
+        if found is not None:
+            return found
+        if failed is not None:
+            return self._terms_unreachable(failed[0], failed[1], candidates[0].how, home_base), None
+        if not candidates:
+            guesses = [terms.TermsLink(origin.url(path), "common-path", 0) for path in terms.common_paths(terms.page_language(home_body))[: self.tos_guesses]]
+            found, _failed = await self._fetch_terms(origin, robots, guesses, page=None, must_look_like_terms=True)
+            if found is not None:
+                return found
+            parent = await self._parent_terms(origin)
+            if parent is not None:
+                return parent
+        return terms.SiteTerms(terms.NONE, note=note or "no link to terms on the home page and no common path answered with terms"), None
+
+    def _same_site(self, origin: Origin, link: terms.TermsLink) -> bool:
+        # An explicit rel="terms-of-service" is the owner's word wherever it points;
+        # a link found by its text or path counts only on the same registered domain.
+        if link.how == "rel":
+            return True
+        host = origin_of(link.url).host
+        return host == origin.host or registered_domain(host) == registered_domain(origin.host)
+
+    async def _fetch_terms(
+        self, origin: Origin, robots: RobotsTxt, links: list[terms.TermsLink], *, page: str | None, must_look_like_terms: bool = False, inherited: bool = False
+    ) -> tuple[tuple[terms.SiteTerms, PolicyFile] | None, tuple[str, str] | None]:
+        """The first of ``links`` that answers with a terms page, archived and
+        read; else None and the last link that could not be fetched (5xx, 429,
+        network error) with why."""
+        failed = None
+        for link in links:
+            target = origin_of(link.url)
+            rules = robots if target == origin else await self._robots_only(target)
+            if rules is None or not rules.can_fetch(link.url, self.token).allowed:
+                self.crawler.stats.inc_value("tdmcrawl/policy/tos/disallowed")
+                continue
+            fetched = await self._fetch_policy_file(link.url, "tos")
+            status = fetched.status
+            if fetched.error or status is None or status >= 500 or status == 429:
+                failed = (link.url, fetched.error or f"HTTP {status}")
+                continue
+            if not 200 <= status < 300:
+                continue
+            media = (fetched.content_type or "").split(";", 1)[0].strip().lower()
+            if media and media not in ("text/html", "application/xhtml+xml", "text/plain", "text/markdown"):
+                continue
+            if must_look_like_terms and not terms.looks_like_terms(fetched.body, fetched.content_type):
+                continue
+            policy_file = self._policy_file("tos", fetched, "ok-truncated" if fetched.truncated else "ok")
+            found_by = ("inherited " if inherited else "") + link.how
+            final_url = fetched.response.url if fetched.response is not None else link.url
+            read = terms.SiteTerms.read(
+                fetched.body, content_type=fetched.content_type, url=final_url, digest=policy_file.digest,
+                found_by=link.as_evidence(page or final_url) if not inherited else f"{found_by} on {page}", page=page, fetched_at=fetched.fetched_at,
+            )
+            self.crawler.stats.inc_value("tdmcrawl/policy/tos/found")
+            for kind in read.kinds():
+                self.crawler.stats.inc_value(f"tdmcrawl/policy/tos/{kind}")
+            return (read, policy_file), None
+        return None, failed
+
+    def _terms_unreachable(self, url: str, why: str, how: str, page: str) -> terms.SiteTerms:
+        """A linked terms page that cannot be read is never read as "no
+        reservation": like an unreachable tdmrep.json, it reserves."""
+        evidence = Evidence("tos", url, why, note=f"the terms of service (found by {how} on {page}) could not be read; reservation unknown")
+        finding = Finding("tos", "tos-unreachable", FindingKind.USE, True, Usage(train=Use.DENY, tdm=Use.DENY), (evidence,))
+        self.crawler.stats.inc_value("tdmcrawl/policy/tos/unreachable")
+        return terms.SiteTerms(terms.UNREACHABLE, url=url, found_by=how, page=page, findings=(finding,), note=why)
+
+    async def _robots_only(self, origin: Origin) -> RobotsTxt | None:
+        """robots.txt of another origin, for fetching its terms page only (from
+        the cache when that origin is being crawled too); None when unreachable."""
+        entry = self.origins.get(str(origin))
+        if entry is not None and entry.rights is not None:
+            return entry.rights.robots
+        fetched = await self._fetch_policy_file(origin.url("/robots.txt"), "robots")
+        _file, robots, outcome = self._read_robots(fetched)
+        return None if outcome.kind == UNREACHABLE else robots
+
+    async def _parent_terms(self, origin: Origin) -> tuple[terms.SiteTerms, PolicyFile] | None:
+        """Terms linked from the home page of the origin's registered domain
+        (``example.org`` or ``www.example.org``, same scheme and port), for a
+        subdomain that links none itself."""
+        domain = registered_domain(origin.host)
+        if not domain or domain == origin.host or address_class(origin.host) != "invalid":
+            return None  # a registered domain itself, or an IP address: no parent site
+        for host in (domain, "www." + domain):
+            if host == origin.host:
+                continue
+            parent = Origin(origin.scheme, host, origin.port)
+            blocked = await self._address_check(host, seed=False)
+            rules = None if blocked is not None else await self._robots_only(parent)
+            if rules is None or not rules.can_fetch(parent.url("/"), self.token).allowed:
+                continue
+            home = await self._fetch_policy_file(parent.url("/"), "tos-home")
+            if home.status is None or not 200 <= home.status < 300:
+                continue
+            base = home.response.url if home.response is not None else parent.url("/")
+            links = [c for c in terms.discover_terms(home.body, base) if self._same_site(origin, c)][:TERMS_CANDIDATES]
+            found, _failed = await self._fetch_terms(parent, rules, links, page=base, inherited=True)
+            if found is not None:
+                return found
+        return None
 
     def _read_robots(self, fetched: _Fetched) -> tuple[PolicyFile, RobotsTxt, RobotsOutcome]:
         """The file's record, its rules (none unless 2xx) and what the outcome means."""
@@ -772,4 +915,5 @@ def excluded_failure_record(request: Request, reason: str, note: str, status: in
         depth=request.meta.get("depth", 0),
         via=request.meta.get("tdmcrawl_via"),
         policy_digests=digests(assessment.origin.digests) if assessment else (),
+        **terms_link(assessment.origin.tos if assessment else None),
     )
