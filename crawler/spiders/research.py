@@ -31,7 +31,7 @@ from twisted.internet.error import (
 
 from crawler.context import CrawlContext
 from crawler.dns import NON_PUBLIC_NOTE
-from crawler.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_PAGE, DecisionRecord
+from crawler.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_PAGE, DecisionRecord, terms_link
 from crawler.items import DocumentItem, RevisitItem
 from crawler.previous import PreviousCrawl
 from crawler.jobs import FINISHED, RUNNING, STOPPED, FrontierEntry, JobDirectory, JobLocked, decided_urls, recover_output
@@ -341,6 +341,7 @@ class ResearchSpider(scrapy.Spider):
                 original_url=(response.meta.get("redirect_urls") or [request.url])[0],
                 depth=depth,
                 policy_digests=assessment.origin.digests if assessment else (),
+                **_terms_of(assessment),
             )
             return
         slots = reserve_document(self.warc_sets, with_text=self.write_wet and self.context.extract.extract_text) if self.warc_sets is not None else None
@@ -394,6 +395,7 @@ class ResearchSpider(scrapy.Spider):
                     via=response.meta.get("tdmcrawl_via"),
                     policy_digests=digests,
                     reservations=outcome.decision.reservations,
+                    **_terms_of(assessment),
                 ),
             )
             return
@@ -427,6 +429,7 @@ class ResearchSpider(scrapy.Spider):
                 fetch_status=response.status if response is not None else None,
                 depth=response.meta.get("depth", 0) if response is not None else 0,
                 via=response.meta.get("tdmcrawl_via") if response is not None else None,
+                **_terms_of(response.meta.get(META_ASSESSMENT) if response is not None else None),
             ),
         )
 
@@ -465,7 +468,7 @@ class ResearchSpider(scrapy.Spider):
         stop = meta.get(META_STOP)
         if stop is not None:  # the body was stopped on its headers, then a later step failed on the partial body
             reason, evidence, policy_digests, reservations = stop
-            record_decision(self.crawler, DecisionRecord(url, EXCLUDED, reason, evidence, "headers", request.url if redirects else None, status, meta.get("depth", 0), meta.get("tdmcrawl_via"), None, policy_digests, reservations))
+            record_decision(self.crawler, DecisionRecord(url, EXCLUDED, reason, evidence, "headers", request.url if redirects else None, status, meta.get("depth", 0), meta.get("tdmcrawl_via"), None, policy_digests, reservations, **_terms_of(meta.get(META_ASSESSMENT))))
             return
         decision, reason = FAILED, failure_reason(error, status)
         if isinstance(error, scrapy_errors.DownloadCancelledError) and reason != "fetch-size-limit":
@@ -488,8 +491,14 @@ class ResearchSpider(scrapy.Spider):
                 fetch_status=status,
                 depth=meta.get("depth", 0),
                 via=meta.get("tdmcrawl_via"),
+                **_terms_of(meta.get(META_ASSESSMENT)),
             ),
         )
+
+
+def _terms_of(assessment: Any) -> dict[str, str | None]:
+    """``tos_url`` / ``tos_digest`` of a decision, from the request's rights assessment."""
+    return terms_link(assessment.origin.tos if assessment is not None else None)
 
 
 def failure_reason(error: BaseException, status: int | None) -> str:
