@@ -418,6 +418,7 @@ class RightsMiddleware:
         else:
             entry.last_good_robots, entry.last_good_file = robots, robots_file
         entry.unreachable = None
+        self._apply_crawl_delay(origin, robots)  # before the other policy files and the terms: they are requests too
 
         extra_findings: list[Finding] = []
         tdmrep = aitxt = None
@@ -466,14 +467,8 @@ class RightsMiddleware:
                 rsl_docs.append(document)
                 rsl_files.append(self._policy_file(kind, fetched, document.state))
 
-        site_terms = tos_file = None
-        if self.fetch_tos and not everything_disallowed:
-            site_terms, tos_file = await self._site_terms(origin, robots)
-
         rights = OriginRights(
             origin=str(origin),
-            tos=site_terms,
-            tos_file=tos_file,
             robots=robots,
             robots_file=robots_file,
             tdmrep=tdmrep,
@@ -484,25 +479,29 @@ class RightsMiddleware:
             rsl_files=tuple(rsl_files),
             unreachable_findings=tuple(extra_findings),
         )
+        if self.fetch_tos and not everything_disallowed:
+            site_terms, tos_file = await self._site_terms(origin, rights)
+            rights = replace(rights, tos=site_terms, tos_file=tos_file)
         entry.rights = rights
         entry.fetched_at = time.time()
-        self._apply_crawl_delay(origin, robots)
         self._release_parked(origin, entry)
         self.crawler.signals.send_catch_log(origin_rights_loaded, origin=str(origin), rights=rights)
         return rights
 
     # ------------------------------------------------------------------ terms of service
-    async def _site_terms(self, origin: Origin, robots: RobotsTxt) -> tuple[terms.SiteTerms, PolicyFile | None]:
+    async def _site_terms(self, origin: Origin, rights: OriginRights) -> tuple[terms.SiteTerms, PolicyFile | None]:
         """Find, fetch, archive and read the origin's terms of service, before
         any page of the origin is requested (its requests wait, like for
         robots.txt). The home page is read for a link to the terms
         (``rel="terms-of-service"``, then link text, then link path); without
         one, a few common paths are tried; a subdomain whose own home page links
         no terms inherits those its registered domain's home page links.
-        robots.txt decides every one of these fetches."""
+        robots.txt decides every one of these fetches, and none is made for a
+        URL the site's own signals (or an opt-out registry) already exclude."""
+        robots = rights.robots
         home_url = origin.url("/")
         home_body, home_base, note = b"", home_url, ""
-        if robots.can_fetch(home_url, self.token).allowed:
+        if await self._may_fetch(home_url, rights):
             home = await self._fetch_policy_file(home_url, "tos-home")
             if home.status is not None and 200 <= home.status < 300:
                 home_body = home.body
@@ -510,16 +509,16 @@ class RightsMiddleware:
             else:
                 note = f"home page: {home.error or f'HTTP {home.status}'}"
         else:
-            note = "robots.txt disallows the home page"
+            note = "the home page may not be fetched or used (robots.txt, a reservation or an opt-out registry)"
         candidates = [c for c in terms.discover_terms(home_body, home_base) if self._same_site(origin, c)]
-        found, failed = await self._fetch_terms(origin, robots, candidates[:TERMS_CANDIDATES], page=home_base)
+        found, failed = await self._fetch_terms(origin, rights, candidates[:TERMS_CANDIDATES], page=home_base)
         if found is not None:
             return found
         if failed is not None:
             return self._terms_unreachable(failed[0], failed[1], candidates[0].how, home_base), None
         if not candidates:
             guesses = [terms.TermsLink(origin.url(path), "common-path", 0) for path in terms.common_paths(terms.page_language(home_body))[: self.tos_guesses]]
-            found, _failed = await self._fetch_terms(origin, robots, guesses, page=None, must_look_like_terms=True)
+            found, _failed = await self._fetch_terms(origin, rights, guesses, page=None, must_look_like_terms=True)
             if found is not None:
                 return found
             parent = await self._parent_terms(origin)
@@ -535,8 +534,23 @@ class RightsMiddleware:
         host = origin_of(link.url).host
         return host == origin.host or registered_domain(host) == registered_domain(origin.host)
 
+    async def _may_fetch(self, url: str, rights: OriginRights | None, robots: RobotsTxt | None = None) -> bool:
+        """Whether a request for ``url`` would be sent at all: robots.txt allows
+        it and, on an origin whose policy files we hold, nothing the profile
+        honours (a site-wide reservation, an opt-out registry) excludes it."""
+        if rights is None:
+            return robots is not None and robots.can_fetch(url, self.token).allowed
+        assessment = assess_request(url, rights, self.token)
+        if self.local_registries or self.registry is not None:
+            registry = await self._registry_findings(Request(url, dont_filter=True))
+            if registry is None:
+                return False
+            assessment = replace(assessment, fixed_findings=assessment.fixed_findings + tuple(registry))
+        return not assessment.decide(self.profile).excluded
+
     async def _fetch_terms(
-        self, origin: Origin, robots: RobotsTxt, links: list[terms.TermsLink], *, page: str | None, must_look_like_terms: bool = False, inherited: bool = False
+        self, origin: Origin, rights: OriginRights | None, links: list[terms.TermsLink], *, page: str | None,
+        must_look_like_terms: bool = False, inherited: bool = False, robots: RobotsTxt | None = None,
     ) -> tuple[tuple[terms.SiteTerms, PolicyFile] | None, tuple[str, str] | None]:
         """The first of ``links`` that answers with a terms page, archived and
         read; else None and the last link that could not be fetched (5xx, 429,
@@ -544,9 +558,12 @@ class RightsMiddleware:
         failed = None
         for link in links:
             target = origin_of(link.url)
-            rules = robots if target == origin else await self._robots_only(target)
-            if rules is None or not rules.can_fetch(link.url, self.token).allowed:
-                self.crawler.stats.inc_value("tdmcrawl/policy/tos/disallowed")
+            if target == origin:
+                allowed = await self._may_fetch(link.url, rights, robots)
+            else:
+                allowed = await self._may_fetch(link.url, None, await self._robots_only(target))
+            if not allowed:
+                self.crawler.stats.inc_value("tdmcrawl/policy/tos/not-fetched")
                 continue
             fetched = await self._fetch_policy_file(link.url, "tos")
             status = fetched.status
@@ -611,7 +628,7 @@ class RightsMiddleware:
                 continue
             base = home.response.url if home.response is not None else parent.url("/")
             links = [c for c in terms.discover_terms(home.body, base) if self._same_site(origin, c)][:TERMS_CANDIDATES]
-            found, _failed = await self._fetch_terms(parent, rules, links, page=base, inherited=True)
+            found, _failed = await self._fetch_terms(parent, None, links, page=base, inherited=True, robots=rules)
             if found is not None:
                 return found
         return None
