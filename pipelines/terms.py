@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from crawler.rights.tos import read_terms, terms_text
+from crawler.urls import origin_of
 
 MAX_CLAUSES = 5  # sentences quoted per site in the summary
 
@@ -54,21 +55,21 @@ def archived_terms(out: Path, digests: Iterable[str]) -> dict[str, dict[str, Any
 
 
 def terms_section(out: Path, rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """The summary's ``terms_of_service``: per terms page, the hosts it covers,
-    what it said (with up to :data:`MAX_CLAUSES` sentences), its archived
-    copy, and the URLs stored and excluded under it. ``rows`` are decision
-    rows (``url_host_name``, ``decision``, ``tos_url``, ``tos_digest``)."""
+    """The summary's ``terms_of_service``: per terms page, the origins it
+    covers, what it said (with up to :data:`MAX_CLAUSES` sentences), its
+    archived copy, and the URLs stored and excluded under it. ``rows`` are
+    decision rows (``url``, ``decision``, ``tos_url``, ``tos_digest``)."""
     by_terms: dict[tuple[str, str | None], dict[str, Any]] = {}
-    hosts_without: set[str] = set()
+    origins_without: set[str] = set()
     for row in rows:
         url, digest = row.get("tos_url"), row.get("tos_digest")
-        host = row.get("url_host_name") or ""
+        origin = str(origin_of(row["url"])) if row.get("url") else ""
         if not url:
-            if host:
-                hosts_without.add(host)
+            if origin:
+                origins_without.add(origin)
             continue
-        entry = by_terms.setdefault((url, digest), {"hosts": set(), "decisions": defaultdict(int)})
-        entry["hosts"].add(host)
+        entry = by_terms.setdefault((url, digest), {"origins": set(), "decisions": defaultdict(int)})
+        entry["origins"].add(origin)
         entry["decisions"][row.get("decision") or "?"] += 1
     archived = archived_terms(out, (d for _, d in by_terms if d))
     sites = []
@@ -79,18 +80,18 @@ def terms_section(out: Path, rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
                 "tos_url": url,
                 "tos_digest": digest,
                 "archived_copy": {"file": copy["file"], "offset": copy["offset"]} if copy else None,
-                "hosts": sorted(entry["hosts"]),
+                "origins": sorted(entry["origins"]),
                 "said": copy.get("kinds", []),
                 "clauses": copy.get("clauses", [])[:MAX_CLAUSES],
                 "decisions": dict(sorted(entry["decisions"].items())),
             }
         )
-    hosts_with = {h for site in sites for h in site["hosts"]}
+    origins_with = {o for site in sites for o in site["origins"]}
     return {
         "sites": sites,
         "reserving_tdm_or_ai_training": [s["tos_url"] for s in sites if {"tdm", "ai-training"} & set(s["said"])],
         "banning_scraping": [s["tos_url"] for s in sites if "scraping" in s["said"]],
-        "hosts_without_terms": sorted(hosts_without - hosts_with),
+        "origins_without_terms": sorted(origins_without - origins_with),
     }
 
 
@@ -106,14 +107,14 @@ def render_terms_markdown(section: dict[str, Any], *, heading: str = "##") -> st
         "text and data mining (`tdm`), forbid AI training (`ai-training`) or forbid automated collection in general "
         "(`scraping`). The sentence number counts from 0 over the terms as read (`crawler.rights.tos.split_sentences`).",
         "",
-        "| terms | hosts | said | archived copy | decisions |",
+        "| terms | origins | said | archived copy | decisions |",
         "|---|---|---|---|---|",
     ]
     for site in sites:
         copy = site.get("archived_copy")
         where = f"`{copy['file']}` @ {copy['offset']}" if copy else "–"
         decisions = ", ".join(f"{k} {v}" for k, v in site["decisions"].items())
-        lines.append(f"| {site['tos_url']} | {', '.join(site['hosts'])} | {', '.join(site['said']) or 'nothing reserved'} | {where} ({site['tos_digest'] or 'no digest'}) | {decisions} |")
+        lines.append(f"| {site['tos_url']} | {', '.join(site['origins'])} | {', '.join(site['said']) or 'nothing reserved'} | {where} ({site['tos_digest'] or 'no digest'}) | {decisions} |")
     quoted = [site for site in sites if site.get("clauses")]
     if quoted:
         lines += ["", "What they said:", ""]
@@ -121,7 +122,27 @@ def render_terms_markdown(section: dict[str, Any], *, heading: str = "##") -> st
             for clause in site["clauses"]:
                 sentence = clause["sentence"].replace("|", "\\|")
                 lines.append(f"- {site['tos_url']} (sentence {clause['position']}, {', '.join(clause['kinds'])}): “{sentence}”")
-    if section.get("hosts_without_terms"):
-        lines += ["", f"Hosts without terms found: {', '.join(section['hosts_without_terms'])}."]
+    if section.get("origins_without_terms"):
+        lines += ["", f"Origins without terms found: {', '.join(section['origins_without_terms'])}."]
     lines.append("")
     return "\n".join(lines)
+
+
+def decision_terms_rows(out: Path) -> list[dict[str, Any]]:
+    """``url``, ``decision``, ``tos_url`` and ``tos_digest`` of every
+    decision row; shards written before these columns existed give none."""
+    import pyarrow.parquet as pq
+
+    wanted = ["url", "decision", "tos_url", "tos_digest"]
+    rows: list[dict[str, Any]] = []
+    for path in sorted((out / "data" / "decisions").glob("*.parquet")):
+        if path.name.startswith((".", "_")):
+            continue
+        try:
+            names = set(pq.read_schema(path).names)
+            if not set(wanted) <= names:
+                continue
+            rows.extend(pq.read_table(path, columns=wanted).to_pylist())
+        except OSError:
+            continue
+    return rows
