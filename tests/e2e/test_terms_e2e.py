@@ -218,3 +218,21 @@ def test_research_exception_records_the_reservations_and_conservative_honours_th
     row = conservative.decision_for(terms_site.url("scraping", "/a.html"))
     assert row["decision"] == "excluded" and row["reason"] == "tos-scraping-ban" and row["reason_family"] == "tos-scraping"
     assert conservative.decision_for(terms_site.url("none", "/a.html"))["decision"] == "stored"
+
+
+def test_lookup_shows_a_pages_terms_and_what_they_said(strict_crawl, terms_site) -> None:
+    from tests.conftest import run_tdmcrawl
+
+    result, _ = strict_crawl
+    excluded = terms_site.url("agb", "/a.html")
+    done = run_tdmcrawl("lookup", str(result.out), excluded)
+    assert done.returncode == 0, done.stderr
+    assert f"terms of service: {terms_site.url('agb', '/rechtliches/nb.html')}" in done.stdout
+    assert "tos-reservation-tdm" in done.stdout and "§ 44b UrhG" in done.stdout and "archived: policy/" in done.stdout
+
+    stored = terms_site.url("scraping", "/a.html")
+    answer = json.loads(run_tdmcrawl("lookup", str(result.out), stored, "--json").stdout)
+    (terms,) = answer["terms"]
+    assert terms["tos_url"] == terms_site.url("scraping", "/about/rules.html") and terms["said"] == ["scraping"]
+    assert terms["archived_copy"]["file"].startswith("policy/") and "robot, spider, scraper" in terms["clauses"][0]["sentence"]
+    assert answer["stored"][0]["tos_said"] == ["scraping"]
