@@ -510,7 +510,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
     if summary["exclusions"]["failures_by_reason"]:
         parts += ["", "Failures (not fetched or not processed):", "", _table(summary["exclusions"]["failures_by_reason"].items(), ("reason", "URLs"))]
     if summary["exclusions"]["reservations_recorded_not_honoured"]:
-        parts += ["", "Reservations recorded but not honoured (research-exception profile):", "", _table(summary["exclusions"]["reservations_recorded_not_honoured"].items(), ("reservation", "URLs"))]
+        parts += ["", "Reservations recorded but not honoured by the policy profile (research-exception records them all; strict records general scraping bans in terms of service):", "", _table(summary["exclusions"]["reservations_recorded_not_honoured"].items(), ("reservation", "URLs"))]
     if summary.get("terms_of_service") is not None:
         parts += ["", render_terms_markdown(summary["terms_of_service"]).rstrip()]
     parts += ["", "## Licences", "", _table(summary["licences"]["by_license"].items(), ("licence (SPDX)", "documents"))]
