@@ -48,7 +48,7 @@ from crawler.rights.rsl import RSL_PARSE_LIMIT_BYTES as RSL_MAX_DOCUMENT_BYTES
 from crawler.rights.tdmrep import MAX_FILE_BYTES as TDMREP_MAX_FILE_BYTES, TdmRepFile
 from crawler.rights import tos as terms
 from crawler.signals import decision_recorded, origin_rights_loaded
-from crawler.urls import Origin, address_class, origin_of, registered_domain
+from crawler.urls import Origin, address_class, origin_of, parent_origins, registered_domain
 
 logger = logging.getLogger(__name__)
 
@@ -612,13 +612,8 @@ class RightsMiddleware:
         """Terms linked from the home page of the origin's registered domain
         (``example.org`` or ``www.example.org``, same scheme and port), for a
         subdomain that links none itself."""
-        domain = registered_domain(origin.host)
-        if not domain or domain == origin.host or address_class(origin.host) != "invalid":
-            return None  # a registered domain itself, or an IP address: no parent site
-        for host in (domain, "www." + domain):
-            if host == origin.host:
-                continue
-            parent = Origin(origin.scheme, host, origin.port)
+        for parent in parent_origins(origin):
+            host = parent.host
             blocked = await self._address_check(host, seed=False)
             rules = None if blocked is not None else await self._robots_only(parent)
             if rules is None or not rules.can_fetch(parent.url("/"), self.token).allowed:
