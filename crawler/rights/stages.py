@@ -96,7 +96,10 @@ class OriginRights:
     def light(self) -> "OriginRights":
         """The record of the files without their parsed contents: what later
         stages need, small enough to travel with every page to a worker."""
-        return replace(self, robots=RobotsTxt.allow_all(self.robots.source_url, ""), tdmrep=None, aitxt=None, rsl=())
+        return replace(
+            self, robots=RobotsTxt.allow_all(self.robots.source_url, ""), tdmrep=None, aitxt=None, rsl=(),
+            tos=self.tos.light() if self.tos is not None else None,
+        )
 
 
 def robots_unreachable_finding(robots_url: str, reason: str, note: str) -> Finding:

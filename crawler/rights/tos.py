@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Iterator
 from urllib.parse import urljoin, urlsplit
 
 from .evidence import Evidence, Finding, FindingKind, Usage, Use, clean_evidence_text
@@ -725,6 +725,7 @@ class SiteTerms:
     sentences: int = 0
     note: str = ""
     fetched_at: float | None = None
+    said: tuple[str, ...] = ()  # the kinds the clauses state, in KINDS order (kept when the clauses are dropped)
 
     @classmethod
     def read(
@@ -751,11 +752,15 @@ class SiteTerms:
             reading.sentences,
             "" if reading.sentences else "no text could be read from the terms page",
             fetched_at,
+            reading.kinds(),
         )
 
     def kinds(self) -> tuple[str, ...]:
-        found = {kind for clause in self.clauses for kind in clause.kinds}
-        return tuple(kind for kind in KINDS if kind in found)
+        return self.said
+
+    def light(self) -> "SiteTerms":
+        """Without the clauses: what travels with every page to a worker."""
+        return replace(self, clauses=())
 
     def as_dict(self) -> dict[str, object]:
         return {
