@@ -29,7 +29,7 @@ from typing import Iterable
 from protego import Protego
 
 from .evidence import Evidence, sha1_base32
-from .urlpattern import path_of, pattern_matches, pattern_priority
+from .urlpattern import path_of, pattern_matches, pattern_priority, slash_equivalent_query
 
 ROBOTS_PARSE_LIMIT_BYTES = 512_000  # RFC 9309 2.5: parse at least 500 KiB
 MAX_MALFORMED_KEPT = 50
@@ -227,7 +227,7 @@ def _any_match_blocks(rules: tuple[RobotsRule, ...]) -> tuple[tuple[int, int, Pr
     blocks = []
     for start in range(0, len(rules), size):
         chunk = rules[start : start + size]
-        text = "User-agent: *\n" + "".join(f"Disallow: {rule.pattern}\n" for rule in chunk)
+        text = "User-agent: *\n" + "".join(f"Disallow: {slash_equivalent_query(rule.pattern)}\n" for rule in chunk)
         blocks.append((start, start + len(chunk), Protego.parse(text)))
     return tuple(blocks)
 
@@ -391,7 +391,7 @@ class RobotsTxt:
 
     @staticmethod
     def _winning_rule(applicable: _Applicable, path: str) -> RobotsRule | None:
-        probe = _PROBE_HOST + path
+        probe = _PROBE_HOST + slash_equivalent_query(path)
         ranked = applicable.ranked_rules
         for start, end, block in applicable.blocks:
             try:
