@@ -333,6 +333,7 @@ class RobotsTxt:
             if key in ("crawl-delay", "request-rate") and not _valid_pacing(key, value):
                 invalid.append((number, content[:MALFORMED_TEXT_LIMIT]))
             current.records.append((key, value, number))
+            self._line_text[number] = line.strip()[:MALFORMED_TEXT_LIMIT]
         self._groups = tuple(group.freeze() for group in groups)
         self._site_wide = tuple(site_wide)
         self._named_agents = frozenset(agent for group in self._groups for agent in group.agents)

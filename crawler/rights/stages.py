@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
+from .ai_training_rules import ai_training_rule_finding
 from .aiagents import agent_restriction_findings
 from .aipref import (
     NO_PREFERENCE,
@@ -32,7 +33,7 @@ from .policy import STRICT, Decision, PolicyProfile, decide
 from .robots import RobotsMatch, RobotsTxt
 from .rsl import RslDocument, cap_finding, rsl_findings
 from .tdmrep import UNSET, TdmRepFile, TdmValue, resolve_tdm, tdm_finding, tdm_from_headers, tdm_from_meta
-from .xrobots import NO_DIRECTIVES, RobotsDirectives, flag_findings, from_meta_robots, from_x_robots_tag, noai_finding
+from .xrobots import NO_DIRECTIVES, RobotsDirectives, flag_findings, from_meta_robots, from_x_robots_tag, noai_finding, noml_finding
 
 
 @dataclass(frozen=True)
@@ -160,9 +161,10 @@ class RightsAssessment:
             found.append(Finding("tdmrep", "tdmrep-unset", FindingKind.USE, False, evidence=tdm_value.evidence))
         found.extend(content_usage_findings(self.content_usage, legacy_as_reservation=profile.legacy_aipref_as_reservation))
         for directives, family in ((self.x_robots, "x-robots-tag"), (self.meta_robots, "meta-robots")):
-            noai = noai_finding(directives, source_family=family)
-            if noai is not None:
-                found.append(noai)
+            for reading in (noai_finding, noml_finding):
+                reserved = reading(directives, source_family=family)
+                if reserved is not None:
+                    found.append(reserved)
             found.extend(flag_findings(directives, source_family=family, noindex_as_reservation=profile.noindex_as_reservation))
         found.extend(self.later_findings)
         return tuple(found)
@@ -260,6 +262,9 @@ def assess_request(url: str, origin: OriginRights, token: str) -> RightsAssessme
     content_usage = content_usage_from_robots(origin.robots.records(token, "content-usage"), url, robots_url)
     signals = content_signals_from_robots(origin.robots.records(token, "content-signal"), robots_url)
     found.extend(content_signal_findings(signals))
+    training_rule = ai_training_rule_finding(origin.robots, url, token)
+    if training_rule is not None:
+        found.append(training_rule)
     found.extend(agent_restriction_findings(origin.robots, url))
     if origin.aitxt is not None:
         aitxt = origin.aitxt.check(url, token)
