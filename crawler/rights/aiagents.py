@@ -22,6 +22,10 @@ from .evidence import Finding, FindingKind, Usage, Use
 from .robots import RobotsTxt, normalise_agent
 
 ROLES = ("training", "search", "user", "other")
+# Why an agent has its role: the clauses of the rule written in the data file
+# ("rule") and in the README ("AI-training crawler groups").
+BASES = ("trains", "dataset", "undocumented", "control", "index", "on-request", "not-ai-collection", "tool")
+TRAINING_BASES = ("trains", "dataset", "undocumented", "control")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class AiAgent:
     operator: str
     role: str  # training | search | user | other
     control_only: bool  # a token that sends no requests (Google-Extended, Applebot-Extended)
+    basis: str = ""  # the clause of the role rule that gives the role (see BASES)
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +49,7 @@ def load_agents() -> tuple[AiAgent, ...]:
             operator=str(entry.get("operator", "")),
             role=entry.get("role") if entry.get("role") in ROLES else "other",
             control_only=bool(entry.get("control_only", False)),
+            basis=str(entry.get("basis", "")),
         )
         for entry in json.loads(text)["agents"]
     )
