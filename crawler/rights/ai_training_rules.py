@@ -10,6 +10,7 @@ longest matching pattern wins, on a tie the Allow form wins. A winning
 ``DisallowAITraining`` is a training reservation for the URL; it never
 decides the fetch (the draft: "not a form of access authorization").
 
+A rule written above every group addresses every crawler and applies too.
 The lines do not end a run of User-agent lines: RFC 9309 2.2.4 forbids other
 records to interfere with the parsing of its own. No Scrapy import, no I/O.
 """
@@ -30,8 +31,8 @@ def ai_training_rule_finding(robots: RobotsTxt, url: str, token: str) -> Finding
     AI-training rule of our groups that matches ``url`` is a Disallow; a
     non-restrictive ``allow-ai-training`` one when it is an Allow; None when
     no such rule matches."""
-    rules = [(value, line, False) for value, line in robots.records(token, DISALLOW_KEY) if value.strip()]
-    rules += [(value, line, True) for value, line in robots.records(token, ALLOW_KEY) if value.strip()]
+    rules = [(value, line, False) for value, line in robots.records_with_file_level(token, DISALLOW_KEY) if value.strip()]
+    rules += [(value, line, True) for value, line in robots.records_with_file_level(token, ALLOW_KEY) if value.strip()]
     matching = [rule for rule in rules if pattern_matches(rule[0], url)]
     if not matching:
         return None

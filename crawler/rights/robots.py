@@ -423,6 +423,14 @@ class RobotsTxt:
         found = [(value, line) for g in self._applicable(token).groups for key, value, line in g.records if key == wanted]
         return tuple(sorted(found, key=lambda item: item[1]))
 
+    def records_with_file_level(self, token: str, name: str) -> tuple[tuple[str, int], ...]:
+        """:meth:`records` plus the same records written before the first
+        group: a preference line above every User-agent line (sites put
+        ``Content-Signal`` there so that scanners find it) addresses every
+        crawler, so it applies alongside the group's own."""
+        found = list(self.global_records(name)) + list(self.records(token, name))
+        return tuple(sorted(found, key=lambda item: item[1]))
+
     def global_records(self, name: str) -> tuple[tuple[str, int], ...]:
         """(value, line) of records tied to no group: ``sitemap`` and ``license``
         wherever they appear, and any other record written before the first group."""

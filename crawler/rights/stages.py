@@ -259,8 +259,8 @@ def assess_request(url: str, origin: OriginRights, token: str) -> RightsAssessme
     found: list[Finding] = list(origin.unreachable_findings)
     found.append(_robots_finding(robots))
     robots_url = origin.robots_file.url
-    content_usage = content_usage_from_robots(origin.robots.records(token, "content-usage"), url, robots_url)
-    signals = content_signals_from_robots(origin.robots.records(token, "content-signal"), robots_url)
+    content_usage = content_usage_from_robots(origin.robots.records_with_file_level(token, "content-usage"), url, robots_url)
+    signals = content_signals_from_robots(origin.robots.records_with_file_level(token, "content-signal"), robots_url)
     found.extend(content_signal_findings(signals))
     training_rule = ai_training_rule_finding(origin.robots, url, token)
     if training_rule is not None:
