@@ -42,6 +42,10 @@ _EXPANSIONS = {
 # training" template of rslstandard.org writes ``train-ai`` (the IETF AI
 # preferences word) where the 1.0 vocabulary says ``ai-train``.
 USAGE_ALIASES = {"train-ai": "ai-train"}
+# The 2025 drafts' ``train-genai`` (training of generative models) is a part of
+# ai-train: prohibiting it reserves our training, permitting it does not grant
+# all of it, so it is read in prohibitions only.
+PROHIBITION_ALIASES = {"train-genai": "ai-train"}
 # Payment types whose condition a crawler meets without an agreement: ``free``
 # (nothing asked) and ``attribution`` (credit and a link back: every stored
 # document records its URL and licence). Every other type (purchase,
@@ -88,7 +92,8 @@ class RslTerms:
         return expand_usage(self.permits.get("usage", frozenset()))
 
     def prohibited_usage(self) -> frozenset[str]:
-        return expand_usage(self.prohibits.get("usage", frozenset()))
+        tokens = self.prohibits.get("usage", frozenset())
+        return expand_usage(frozenset(PROHIBITION_ALIASES.get(t, t) for t in tokens))
 
     def licensed_usage(self) -> frozenset[str]:
         """The usages this licence grants: when it has a usage ``<permits>``,
@@ -382,16 +387,17 @@ def rsl_findings(doc: RslDocument, url: str) -> list[Finding]:
     permitted = {u for t in granting for u in t.permitted_usage() & t.licensed_usage() & USAGE_TOKENS} - prohibited
     # A use granted only under a licence whose payment we do not make is not ours.
     paid_for_training = [t for t in content.licenses if not t.conditions_met and "ai-train" in t.licensed_usage()]
+    known = {kind: {**USAGE_ALIASES, **(PROHIBITION_ALIASES if kind == "prohibits" else {})} for kind in ("permits", "prohibits")}
     aliases = sorted(
-        {t for terms in content.licenses for kind in ("permits", "prohibits")
-         for t in getattr(terms, kind).get("usage", frozenset()) if t in USAGE_ALIASES}
+        {(t, known[kind][t]) for terms in content.licenses for kind in ("permits", "prohibits")
+         for t in getattr(terms, kind).get("usage", frozenset()) if t in known[kind]}
     )
     unknown = sorted(
         t for terms in content.licenses for kind in ("permits", "prohibits")
-        for t in getattr(terms, kind).get("usage", frozenset()) if t not in USAGE_TOKENS and t not in USAGE_ALIASES
+        for t in getattr(terms, kind).get("usage", frozenset()) if t not in USAGE_TOKENS and t not in known[kind]
     )
     token_note = "; ".join(filter(None, (
-        f"read as RSL 1.0 tokens: {', '.join(f'{a} = {USAGE_ALIASES[a]}' for a in aliases)}" if aliases else "",
+        f"read as RSL 1.0 tokens: {', '.join(f'{a} = {b}' for a, b in aliases)}" if aliases else "",
         f"unknown usage tokens not applied: {' '.join(unknown)}" if unknown else "",
     )))
 
