@@ -225,7 +225,8 @@ class RightsAssessment:
             "meta_robots": " | ".join(self.meta_robots.raw) or None,
             "robots_directives": sorted(self.x_robots.directives | self.meta_robots.directives),
             "ai_agent_restrictions": [f.reason.split(":", 1)[1] for f in findings if f.signal == "ai-agent" and f.restrictive],
-            "rsl": "; ".join(f"{f.reason}: {e.value}" for f in rsl for e in f.evidence[:1]) or None,
+            # the matched <content> and the licence that decided (its terms, payment, standard)
+            "rsl": "; ".join(f"{f.reason}: {' | '.join(e.value for e in f.evidence[:2])}" for f in rsl) or None,
             "reservations": list(decision.reservations),
             "usage_train": usage.train.value,
             "usage_tdm": usage.tdm.value,

@@ -524,3 +524,19 @@ def test_content_count_is_bounded_and_noted():
     doc = doc_of(inner)
     assert len(doc.contents) == MAX_CONTENTS
     assert "more than" in doc.note
+
+
+def test_the_record_names_the_attribution_licence_of_a_stored_page():
+    from crawler.rights.robots import RobotsTxt
+    from crawler.rights.stages import OriginRights, PolicyFile, assess_request
+
+    doc = doc_of(
+        '<content url="/"><license><permits type="usage">all</permits><payment type="attribution">'
+        "<standard>https://creativecommons.org/licenses/by/4.0/</standard></payment></license></content>"
+    )
+    robots = RobotsTxt.parse("License: https://ex.com/license.xml\nUser-agent: *\nAllow: /\n", "https://ex.com/robots.txt")
+    origin = OriginRights("https://ex.com", robots, PolicyFile("robots", "https://ex.com/robots.txt", "ok"), rsl=(doc,))
+    record = assess_request("https://ex.com/post", origin, "tdmcrawl").with_headers(200, []).with_page([]).record()
+    assert record["reservations"] == [] and record["usage_train"] == "allow"
+    assert record["rsl"].startswith('rsl-permits-ai-train: <content url="/"> | permits usage: all; payment: attribution')
+    assert "creativecommons.org/licenses/by/4.0/" in record["rsl"]
