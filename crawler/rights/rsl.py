@@ -52,6 +52,10 @@ PROHIBITION_ALIASES = {"train-genai": "ai-train"}
 # subscription, training, crawl, use, contribution, or one we do not know)
 # asks for money or an agreement we do not have.
 PAYMENT_CONDITIONS_MET = frozenset({"free", "attribution"})
+# RSL user classes (1.0 3.4.1.2) a research crawler belongs to: a licence
+# whose user <permits> names neither, or whose user <prohibits> names one,
+# grants us nothing (its prohibitions still count).
+OUR_USER_CLASSES = frozenset({"non-commercial", "education"})
 _TERM_TYPES = ("usage", "user", "geo")
 _TOKEN_SPLIT = re.compile(r"[\s,]+")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -95,9 +99,19 @@ class RslTerms:
         tokens = self.prohibits.get("usage", frozenset())
         return expand_usage(frozenset(PROHIBITION_ALIASES.get(t, t) for t in tokens))
 
+    @property
+    def covers_us(self) -> bool:
+        """Does the licence's user scope include a research crawler?"""
+        if "user" in self.permits and not self.permits["user"] & OUR_USER_CLASSES:
+            return False
+        return not self.prohibits.get("user", frozenset()) & OUR_USER_CLASSES
+
     def licensed_usage(self) -> frozenset[str]:
-        """The usages this licence grants: when it has a usage ``<permits>``,
-        only those (RSL 1.0 3.5); without one, every usage; minus what it prohibits."""
+        """The usages this licence grants us: when it has a usage ``<permits>``,
+        only those (RSL 1.0 3.5); without one, every usage; minus what it
+        prohibits; nothing when its user scope leaves us out."""
+        if not self.covers_us:
+            return frozenset()
         granted = self.permitted_usage() if "usage" in self.permits else ALL_USAGE
         return granted - self.prohibited_usage()
 

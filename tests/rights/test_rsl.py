@@ -540,3 +540,21 @@ def test_the_record_names_the_attribution_licence_of_a_stored_page():
     assert record["reservations"] == [] and record["usage_train"] == "allow"
     assert record["rsl"].startswith('rsl-permits-ai-train: <content url="/"> | permits usage: all; payment: attribution')
     assert "creativecommons.org/licenses/by/4.0/" in record["rsl"]
+
+
+def test_a_licence_for_other_user_classes_grants_us_nothing():
+    only_commercial = doc_of(
+        '<content url="/"><license><permits type="usage">all</permits><permits type="user">commercial</permits>'
+        '<payment type="free"/></license></content>'
+    )
+    assert decide(rsl_findings(only_commercial, "https://ex.com/x")).reason == "rsl-not-licensed-ai-train"
+    research = doc_of(
+        '<content url="/"><license><permits type="usage">ai-train</permits><permits type="user">non-commercial education</permits>'
+        "</license></content>"
+    )
+    assert [f.reason for f in rsl_findings(research, "https://ex.com/x")] == ["rsl-permits-ai-train"]
+    not_for_us = doc_of(
+        '<content url="/"><license><permits type="usage">all</permits><prohibits type="user">non-commercial</prohibits>'
+        "</license></content>"
+    )
+    assert decide(rsl_findings(not_for_us, "https://ex.com/x")).reason == "rsl-not-licensed-ai-train"
