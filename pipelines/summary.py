@@ -62,11 +62,14 @@ RIGHTS_PROTOCOLS = [
     ("tdmrep", "W3C TDMRep", "use", "/.well-known/tdmrep.json (first matching entry), tdm-reservation/tdm-policy headers and HTML meta, with the spec's precedence; absence never resets."),
     ("content-usage", "IETF AI preferences (Content-Usage)", "use", "robots.txt Content-Usage rules (path-specific) and the Content-Usage header, parsed as RFC 9651 dictionaries, combined most restrictive; train-ai=n reserves."),
     ("content-signal", "Content Signals (robots.txt Content-Signal)", "use", "ai-train=no reserves."),
-    ("disallow-ai-training", "robots.txt DisallowAITraining", "use", "DisallowAITraining / AllowAITraining rules of the groups that apply to us, longest match: a matching DisallowAITraining reserves the path."),
+    ("disallow-ai-training", "robots.txt DisallowAITraining", "use",
+     "DisallowAITraining / AllowAITraining rules of the groups that apply to us, longest match: a matching DisallowAITraining reserves the path."),
     ("x-robots-tag", "X-Robots-Tag noai / noimageai / noml", "use", "All header instances; values scoped to another agent are not applied."),
     ("meta-robots", "meta robots noai / noimageai / noml", "use", "<meta name=robots> and <meta name=tdmcrawl>."),
     ("ai-txt", "Spawning ai.txt", "use", "Disallow rules matching the URL reserve it."),
-    ("rsl", "Really Simple Licensing (RSL)", "use", "robots.txt License: documents; a licence server means the URL is not fetched; free and attribution are conditions met; ai-train prohibited, granted only against payment, or granted by no licence reserves."),
+    ("rsl", "Really Simple Licensing (RSL)", "use",
+     "robots.txt License: documents; a licence server means the URL is not fetched; free and attribution are conditions met; "
+     "ai-train prohibited, granted only against payment, or granted by no licence reserves."),
     ("media", "Embedded media metadata (IPTC, C2PA/CAWG)", "use", "Data-mining prohibitions in image metadata reserve the asset."),
 ]
 
