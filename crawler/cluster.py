@@ -221,7 +221,7 @@ class ClusterCoordinator:
             self.scheduler.release(record.url, record.final_url)
 
     def response(self, response: Any, request: Any, spider: Any = None) -> None:
-        from crawler.middlewares import META_SITEMAP
+        from crawler.fetch.middleware import META_SITEMAP
 
         if request.meta.get(META_SITEMAP) and self.scheduler is not None:
             self.scheduler.release(request.url)  # a sitemap has no decision; reading it is its end

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler import PRODUCT_TOKEN, __version__
-from crawler.capture import BODY_CONVENTION
+from crawler.model.capture import BODY_CONVENTION
 from crawler.page import ExtractOptions
 from crawler.rights.policy import PolicyProfile
 

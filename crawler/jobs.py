@@ -159,9 +159,9 @@ class RecoveryReport:
 
 def recover_output(out: Path, *, crawl_id: str, worker_id: str, profile: str) -> RecoveryReport:
     """Repair what a killed crawl left in ``out`` (see the module docstring)."""
-    from pipelines.parquet import ShardedParquetWriter, recover_shards
-    from pipelines.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
-    from pipelines.warc import recover_open_files
+    from pipelines.formats.parquet import ShardedParquetWriter, recover_shards
+    from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
+    from pipelines.formats.warc import recover_open_files
 
     report = RecoveryReport()
     for sub, ends in (("warc", ("metadata", "warcinfo")), ("wet", ("conversion", "warcinfo")), ("policy", ("metadata", "warcinfo"))):
@@ -192,10 +192,10 @@ def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_i
     the kill) stays in the WARC but gets no row."""
     import pyarrow.parquet as pq
 
-    from crawler.decisions import STAGE_PAGE, STORED, DecisionRecord
-    from pipelines.parquet import ShardedParquetWriter
-    from pipelines.reextract import iter_stored_captures, rebuild_row
-    from pipelines.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
+    from crawler.model.decisions import STAGE_PAGE, STORED, DecisionRecord
+    from pipelines.formats.parquet import ShardedParquetWriter
+    from pipelines.dataset.reextract import iter_stored_captures, rebuild_row
+    from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
 
     prefix = f"{crawl_id}-{worker_id}"
     candidates = sorted({n for n in recovered if n.endswith(".warc.gz") and (out / "warc" / n).exists()} | set(_latest_warc(out, prefix)))

@@ -1,6 +1,6 @@
 """Signals tdmcrawl components send through Scrapy's signal manager.
 
-``decision_recorded`` carries one :class:`crawler.decisions.DecisionRecord`
+``decision_recorded`` carries one :class:`crawler.model.decisions.DecisionRecord`
 (one considered URL and what happened to it); the decisions writer, the
 progress display and the frontier journal listen to it, so any component can
 record a decision without knowing who stores it.

@@ -136,7 +136,7 @@ class WorkerPool:
                 None if workers < 0 else workers,
                 soft_timeout=settings.getfloat("TDMCRAWL_EXTRACT_TIMEOUT", DEFAULT_SOFT_TIMEOUT),
                 batch_size=settings.getint("TDMCRAWL_WORKER_BATCH", DEFAULT_BATCH_SIZE),
-                preload=("trafilatura", "crawler.page", "pipelines.extraction", "pipelines.warc"),
+                preload=("trafilatura", "crawler.page", "pipelines.extraction", "pipelines.formats.warc"),
             )
             cls._by_crawler[crawler] = pool
             from scrapy import signals

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler import PRODUCT_TOKEN, __version__
-from crawler.capture import Capture
+from crawler.model.capture import Capture
 from crawler.page import HTML_TYPES, ExtractOptions, ParsedPage, extractor_version, parse_page, sniff_media_type
 from crawler.rights.evidence import Evidence
 from crawler.rights.policy import STRICT, Decision, PolicyProfile
@@ -47,7 +47,7 @@ class PageOutcome:
     identified_type: str = "text/html"
     metadata: tuple[tuple[str, str], ...] = ()  # warc-fields of the metadata record
     link_fingerprints: tuple[int, ...] = ()  # crawler.urls.url_fingerprint of each link, computed here, off the reactor
-    records: Any = None  # pipelines.warc.DocumentRecords, when the job carried warcinfo ids
+    records: Any = None  # pipelines.formats.warc.DocumentRecords, when the job carried warcinfo ids
     row_json: str | None = None  # the row as its journal line (without the WARC location), encoded here
 
 
@@ -192,7 +192,7 @@ def process_page(job: PageJob) -> PageOutcome:
     metadata = metadata_fields(row, capture)
     records = None
     if job.warcinfo_ids is not None:
-        from pipelines.warc import DocumentRecordsJob, build_document_records
+        from pipelines.formats.warc import DocumentRecordsJob, build_document_records
 
         warc_info, wet_info = job.warcinfo_ids
         records = build_document_records(

@@ -11,8 +11,8 @@ TDMCRAWL_LOOPBACK_ONLY = True
 TDMCRAWL_PROGRESS = "off"
 LOG_LEVEL = "WARNING"
 EXTENSIONS = {
-    "pipelines.parquet.DecisionsWriter": 100,
-    "crawler.politeness.Politeness": 200,
-    "pipelines.summary.SummaryExtension": 950,
+    "pipelines.formats.parquet.DecisionsWriter": 100,
+    "crawler.fetch.politeness.Politeness": 200,
+    "pipelines.dataset.summary.SummaryExtension": 950,
     "benchmarks.probe.ReactorLagProbe": 0,
 }

@@ -61,7 +61,7 @@ def run_tdmcrawl(*args: str, timeout: float = 180, env: dict[str, str] | None = 
     full_env.setdefault("PYTHONUNBUFFERED", "1")
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "crawler.commands.main", *args],
         cwd=REPO,
         capture_output=True,
         text=True,

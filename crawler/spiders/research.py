@@ -2,7 +2,7 @@
 
 It asks the worker pool to parse each page once (links, page-level rights,
 licence, text) and then either records why the page is not stored or hands a
-:class:`~crawler.items.DocumentItem` to the pipelines. Links come back already
+:class:`~crawler.model.items.DocumentItem` to the pipelines. Links come back already
 absolute and are filtered against a compact seen-set and the crawl's scope
 before any Request is built, so Scrapy only builds requests it will send.
 
@@ -30,12 +30,12 @@ from twisted.internet.error import (
 )
 
 from crawler.context import CrawlContext
-from crawler.dns import NON_PUBLIC_NOTE
-from crawler.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_PAGE, DecisionRecord
-from crawler.items import DocumentItem, RevisitItem
+from crawler.fetch.dns import NON_PUBLIC_NOTE
+from crawler.model.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_PAGE, DecisionRecord
+from crawler.model.items import DocumentItem, RevisitItem
 from crawler.previous import PreviousCrawl
 from crawler.jobs import FINISHED, RUNNING, STOPPED, FrontierEntry, JobDirectory, JobLocked, decided_urls, recover_output
-from crawler.middlewares import (
+from crawler.fetch.middleware import (
     META_ASSESSMENT,
     META_SEED,
     META_SITEMAP,
@@ -51,7 +51,7 @@ from crawler.sitemaps import parse_sitemap
 from crawler.urls import is_crawlable_url, is_loopback_host, origin_of, registered_domain, safe_url, try_safe_url, url_fingerprint
 from crawler.workers import ExtractionTimeout, WorkerPool
 from pipelines.extraction import PageJob, process_page
-from pipelines.warc import release_document, reserve_document
+from pipelines.formats.warc import release_document, reserve_document
 
 
 def read_seeds(seeds: str | Iterable[str] | None = None, seeds_file: str | None = None) -> list[str]:
@@ -115,8 +115,8 @@ class ResearchSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "ResearchSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         middlewares = crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES")
-        if middlewares.get("crawler.middlewares.RightsMiddleware") is None:
-            raise UsageError("the research spider needs crawler.middlewares.RightsMiddleware enabled (it enforces the rights)")
+        if middlewares.get("crawler.fetch.middleware.RightsMiddleware") is None:
+            raise UsageError("the research spider needs crawler.fetch.middleware.RightsMiddleware enabled (it enforces the rights)")
         if crawler.settings.getbool("TDMCRAWL_LOOPBACK_ONLY"):
             outside = [url for url in spider.seeds if not is_loopback_host(urlsplit(url).hostname or "")]
             if outside:
@@ -126,8 +126,8 @@ class ResearchSpider(scrapy.Spider):
         pipelines = crawler.settings.getwithbase("ITEM_PIPELINES")
         # With the WARC pipeline on, a page's records are built in the same worker trip as its parse.
         spider.warc_sets = None
-        if pipelines.get("pipelines.warc.WarcPipeline") is not None:
-            from pipelines.warc import WarcSets
+        if pipelines.get("pipelines.formats.warc.WarcPipeline") is not None:
+            from pipelines.formats.warc import WarcSets
 
             spider.warc_sets = WarcSets.for_crawler(crawler)
             spider.write_wet = crawler.settings.getbool("TDMCRAWL_WRITE_WET", True)

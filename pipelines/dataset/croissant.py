@@ -4,11 +4,11 @@ Owns the JSON-LD description of an output folder for ML tooling: the dataset
 (name, description, licences, creators), its files (a ``FileObject`` with
 SHA-256 per artefact of the summary, ``FileSet``s for the Parquet shards),
 the ``documents`` and ``decisions`` record sets with one field per column of
-``pipelines.schema`` (description and a Croissant data type mapped from the
+``pipelines.formats.schema`` (description and a Croissant data type mapped from the
 Arrow type), and the ``rai:`` statements on how the data was collected and
 may be used.
 
-Everything comes from the summary ``pipelines.summary`` computed and from the
+Everything comes from the summary ``pipelines.dataset.summary`` computed and from the
 pinned schemas; it reads no table and fetches nothing. The ``@context`` is
 written inline so that readers (mlcroissant) never need the network.
 """
@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 
 from crawler import PRODUCT_TOKEN, __version__
-from pipelines.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, SCHEMA_VERSION, column_descriptions
+from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, SCHEMA_VERSION, column_descriptions
 
 CROISSANT_FILE = "croissant.json"
 CROISSANT_1_1 = "http://mlcommons.org/croissant/1.1"

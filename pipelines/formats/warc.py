@@ -31,7 +31,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 from warcio.warcwriter import BufferWARCWriter
 
-from crawler.capture import Capture, request_head, response_head
+from crawler.model.capture import Capture, request_head, response_head
 from crawler.rights.evidence import sha1_base32
 from crawler.urls import safe_url
 
@@ -604,7 +604,7 @@ class WarcPipeline:
         return cls(crawler)
 
     async def process_item(self, item: object) -> object:
-        from crawler.items import DocumentItem, RevisitItem
+        from crawler.model.items import DocumentItem, RevisitItem
 
         if isinstance(item, RevisitItem):
             return self._write_revisit(item)
@@ -664,8 +664,8 @@ class WarcPipeline:
         return item
 
     def _write_revisit(self, item: "RevisitItem") -> "RevisitItem":
-        from crawler.decisions import STAGE_HEADERS, UNCHANGED, DecisionRecord
-        from crawler.middlewares import record_decision
+        from crawler.model.decisions import STAGE_HEADERS, UNCHANGED, DecisionRecord
+        from crawler.fetch.middleware import record_decision
 
         previous = item.previous
         written_ids: dict[str, str] = {}
@@ -697,4 +697,4 @@ class WarcPipeline:
 
 if TYPE_CHECKING:  # pragma: no cover
     from crawler.context import CrawlContext
-    from crawler.items import RevisitItem
+    from crawler.model.items import RevisitItem

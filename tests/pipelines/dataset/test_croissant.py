@@ -15,10 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.croissant import CROISSANT_1_1, build_croissant, croissant_type, write_croissant
-from pipelines.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, column_descriptions
-from pipelines.summary import artefacts, compute_summary
-from tests.test_lookup import decision, document, write_output
+from pipelines.dataset.croissant import CROISSANT_1_1, build_croissant, croissant_type, write_croissant
+from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, column_descriptions
+from pipelines.dataset.summary import artefacts, compute_summary
+from tests.pipelines.dataset.test_lookup import decision, document, write_output
 
 mlc = pytest.importorskip("mlcroissant", reason="mlcroissant validates the Croissant document")
 

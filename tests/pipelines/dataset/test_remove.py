@@ -30,7 +30,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.localsite import ReceivedRequest, Route, html
-from crawler.remove import (
+from pipelines.dataset.remove import (
     JOURNAL_FILE,
     STAGING_DIR,
     RemoveError,
@@ -42,26 +42,26 @@ from crawler.remove import (
 )
 from tests.conftest import FAST, REPO, read_rows, run_tdmcrawl
 
-# Runs the ``remove`` command the way ``tdmcrawl`` does: through crawler.cli
+# Runs the ``remove`` command the way ``tdmcrawl`` does: through crawler.commands.main
 # once the command is registered there, through add_remove_command until then.
 # With a step name as first argument it stops the process at that step of the
-# protocol (crawler.remove._checkpoint) and says so, for the test to kill it.
+# protocol (pipelines.dataset.remove._checkpoint) and says so, for the test to kill it.
 CLI_SCRIPT = r"""
 import argparse, sys, time
 stop_at, argv = sys.argv[1], sys.argv[2:]
 if stop_at:
-    import crawler.remove
+    import pipelines.dataset.remove
     def stop_here(name):
         if name == stop_at:
             print("stopped-at " + name, flush=True)
             time.sleep(3600)
-    crawler.remove._checkpoint = stop_here
-from crawler.cli import main, make_parser
+    pipelines.dataset.remove._checkpoint = stop_here
+from crawler.commands.main import main, make_parser
 commands = next(a for a in make_parser()._actions if isinstance(a, argparse._SubParsersAction))
 if "remove" in commands.choices:
     sys.exit(main(argv))
 from crawler.errors import CliError
-from crawler.remove import add_remove_command
+from pipelines.dataset.remove import add_remove_command
 parser = argparse.ArgumentParser(prog="tdmcrawl")
 add_remove_command(parser.add_subparsers(dest="command", required=True))
 args = parser.parse_args(argv)
@@ -82,24 +82,24 @@ def start_remove(stop_at: str, *args: str) -> subprocess.Popen:
 
 
 def summary_recovers_removals() -> bool:
-    import crawler.cli
+    import crawler.commands.main
 
-    return "resume_interrupted_removal" in inspect.getsource(crawler.cli)
+    return "resume_interrupted_removal" in inspect.getsource(crawler.commands.main)
 
 
 def summary_hides_removed_seeds() -> bool:
-    import pipelines.summary
+    import pipelines.dataset.summary
 
-    return "removed_url_matcher" in inspect.getsource(pipelines.summary)
+    return "removed_url_matcher" in inspect.getsource(pipelines.dataset.summary)
 
 
 def run_summary(out: Path) -> None:
     """``tdmcrawl summary``: the real command once it resumes removals, else what it will do."""
     if summary_recovers_removals():
-        done = subprocess.run([sys.executable, "-m", "crawler.cli", "summary", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
+        done = subprocess.run([sys.executable, "-m", "crawler.commands.main", "summary", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         return
-    from pipelines.summary import write_summary
+    from pipelines.dataset.summary import write_summary
 
     resume_interrupted_removal(out)
     write_summary(out)
@@ -238,8 +238,8 @@ def assert_removed(out: Path, before: list[dict[str, Any]], removed_urls: set[st
     assert [(r["reason"], r["documents"]) for r in summary["removals"]] == [(reason, len(removed))]
     card = (out / "README.md").read_text("utf-8")
     assert "## Removals" in card and reason in card and f"Removals so far: 1 ({len(removed)} documents)" in card
-    # Seeds are listed in the card until pipelines.summary leaves out the ones a
-    # removal covers (crawler.remove.removed_url_matcher); no other removed URL is named.
+    # Seeds are listed in the card until pipelines.dataset.summary leaves out the ones a
+    # removal covers (pipelines.dataset.remove.removed_url_matcher); no other removed URL is named.
     seeds = set() if summary_hides_removed_seeds() else set(summary["seeds"])
     for url in removed_urls - seeds:
         assert url not in card
@@ -272,7 +272,7 @@ def test_remove_url_prefix_dry_run_then_for_real(demo_crawl, tmp_path: Path) -> 
     assert prefix in read_rows(out / "data" / "removals")[0]["scope"]
     # A creator who asks afterwards learns the pages were stored, then removed, when and why.
     asked = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "lookup", str(out), prefix, "--json"], cwd=REPO, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "crawler.commands.main", "lookup", str(out), prefix, "--json"], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)

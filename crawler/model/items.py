@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.capture import Capture
+from crawler.model.capture import Capture
 
 
 @dataclass

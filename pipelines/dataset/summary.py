@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from crawler import PRODUCT_TOKEN, __version__
 from crawler.rights.policy import reason_family
 from crawler.urls import origin_of
-from pipelines.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, SCHEMA_VERSION, column_descriptions
+from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, SCHEMA_VERSION, column_descriptions
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
         profiles[name] = {"name": name}
 
     crawl_ids = sorted(set(docs["dump"]) | set(decs["dump"]) | {r.get("crawl_id") for r in runs if r.get("crawl_id")})
-    from crawler.remove import removed_url_matcher
+    from pipelines.dataset.remove import removed_url_matcher
 
     removed = removed_url_matcher(out)  # a removed page is not named again, not even as a seed
     summary: dict[str, Any] = {
@@ -359,7 +359,7 @@ def write_summary(out: Path | str) -> dict[str, Any]:
     charts = render_charts(summary, out)
     summary["charts"] = charts
     summary["artefacts"] = artefacts(out)
-    from pipelines.croissant import write_croissant
+    from pipelines.dataset.croissant import write_croissant
 
     croissant = write_croissant(out, summary)  # it lists every artefact with its sha256, so it cannot list itself
     summary["artefacts"].append({"path": croissant.name, "bytes": croissant.stat().st_size, "sha256": _sha256(croissant)})

@@ -259,7 +259,7 @@ class DocumentsPipeline:
 
     def __init__(self, crawler: Any):
         from crawler.context import CrawlContext
-        from pipelines.schema import DOCUMENTS_SCHEMA
+        from pipelines.formats.schema import DOCUMENTS_SCHEMA
 
         self.crawler = crawler
         self.context = CrawlContext.for_crawler(crawler)
@@ -277,8 +277,8 @@ class DocumentsPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        from crawler.decisions import STAGE_PAGE, STORED, DecisionRecord
-        from crawler.items import DocumentItem
+        from crawler.model.decisions import STAGE_PAGE, STORED, DecisionRecord
+        from crawler.model.items import DocumentItem
         from crawler.signals import decision_recorded
 
         if not isinstance(item, DocumentItem):
@@ -323,7 +323,7 @@ class DecisionsWriter:
 
         from crawler.context import CrawlContext
         from crawler.signals import decision_recorded
-        from pipelines.schema import DECISIONS_SCHEMA
+        from pipelines.formats.schema import DECISIONS_SCHEMA
 
         self.crawler = crawler
         self.context = CrawlContext.for_crawler(crawler)
@@ -346,7 +346,7 @@ class DecisionsWriter:
     def record(self, record: Any) -> None:
         from dataclasses import replace
 
-        from crawler.decisions import EXCLUDED, WITHDRAWN
+        from crawler.model.decisions import EXCLUDED, WITHDRAWN
         from crawler.rights.policy import reason_family
 
         if record.decision == EXCLUDED and self.previous is not None:

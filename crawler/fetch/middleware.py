@@ -34,9 +34,9 @@ from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured, Sto
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 
-from crawler.capture import Capture
+from crawler.model.capture import Capture
 from crawler.context import CrawlContext
-from crawler.decisions import EXCLUDED, FAILED, STAGE_HEADERS, STAGE_REQUEST, DecisionRecord, digests
+from crawler.model.decisions import EXCLUDED, FAILED, STAGE_HEADERS, STAGE_REQUEST, DecisionRecord, digests
 from crawler.page import HTML_TYPES
 from crawler.rights.aitxt import AiTxt
 from crawler.rights.evidence import Evidence, Finding, FindingKind, Usage, Use, sha1_base32
@@ -181,7 +181,7 @@ class RightsMiddleware:
 
         from scrapy.exceptions import UsageError
 
-        from crawler.registry_client import UNAVAILABLE_POLICIES, SpawningRegistry
+        from crawler.fetch.registry_client import UNAVAILABLE_POLICIES, SpawningRegistry
         from crawler.rights.registry import LocalRegistry
 
         self.local_registries = []
@@ -502,7 +502,7 @@ class RightsMiddleware:
         """The capture of a policy file goes to ``policy/``; its payload digest
         links decisions and documents to it."""
         try:
-            from pipelines.warc import WarcSets, build_capture_records
+            from pipelines.formats.warc import WarcSets, build_capture_records
         except ImportError:  # pragma: no cover - pipelines package not installed
             return None
         response = fetched.response

@@ -336,8 +336,8 @@ def _output_dir(path: str) -> Path:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from crawler.jobs import recover_abandoned
-    from crawler.remove import RemoveError, resume_interrupted_removal
-    from pipelines.summary import write_summary
+    from pipelines.dataset.remove import RemoveError, resume_interrupted_removal
+    from pipelines.dataset.summary import write_summary
 
     out = _output_dir(args.dir)
     try:
@@ -391,8 +391,8 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 def cmd_extract(args: argparse.Namespace) -> int:
     from crawler.page import ExtractOptions
-    from pipelines.reextract import extract_directory
-    from pipelines.summary import write_summary
+    from pipelines.dataset.reextract import extract_directory
+    from pipelines.dataset.summary import write_summary
 
     out = _output_dir(args.dir)
     options = None
@@ -482,8 +482,8 @@ def make_parser() -> argparse.ArgumentParser:
     extract.add_argument("--workers", type=_non_negative_int, metavar="N", help="worker processes (default: one per core)")
     extract.set_defaults(func=cmd_extract)
 
-    from crawler.lookup import add_lookup_command
-    from crawler.remove import add_remove_command
+    from pipelines.dataset.lookup import add_lookup_command
+    from pipelines.dataset.remove import add_remove_command
 
     add_lookup_command(commands)
     add_remove_command(commands)

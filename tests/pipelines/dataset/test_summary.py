@@ -3,7 +3,7 @@ Hub-facing commands: ``tdmcrawl summary`` over a folder holding two crawls,
 and ``tdmcrawl push --dry-run`` (what would be uploaded; nothing is).
 
 Every number of ``summary.json`` is recomputed here from the Parquet tables
-with plain pyarrow and collections, never with ``pipelines.summary``.
+with plain pyarrow and collections, never with ``pipelines.dataset.summary``.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from crawler.localsite import LocalSite, Route, html, text
-from pipelines.summary import write_summary
+from pipelines.dataset.summary import write_summary
 from tests.conftest import CrawlResult, read_rows, run_tdmcrawl
-from tests.test_lookup import decision, document, write_output
+from tests.pipelines.dataset.test_lookup import decision, document, write_output
 
 WORD = re.compile(r"\w+", re.UNICODE)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -294,7 +294,7 @@ def test_push_dry_run_lists_the_dataset_and_nothing_else(demo_copy: Path) -> Non
     from huggingface_hub.hf_api import DEFAULT_IGNORE_PATTERNS
     from huggingface_hub.utils import filter_repo_objects
 
-    from crawler.cli import PUSH_ALWAYS_EXCLUDED
+    from crawler.commands.main import PUSH_ALWAYS_EXCLUDED
 
     every_file = [path.relative_to(out).as_posix() for path in sorted(out.glob("**/*")) if path.is_file()]
     assert sorted(filter_repo_objects(every_file, ignore_patterns=PUSH_ALWAYS_EXCLUDED + DEFAULT_IGNORE_PATTERNS)) == sorted(listed)

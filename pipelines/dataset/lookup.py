@@ -286,7 +286,7 @@ def lookup(out_dir: Path | str, query: str, *, limit: int = DEFAULT_LIMIT, inclu
     """Everything ``out_dir`` holds about ``query``: stored documents, and the
     URLs excluded or failed with their reasons and evidence. At most ``limit``
     rows per list (``truncated`` says when more matched)."""
-    from pipelines.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
+    from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
 
     out = Path(out_dir)
     if not is_output_dir(out):
@@ -339,7 +339,7 @@ def lookup(out_dir: Path | str, query: str, *, limit: int = DEFAULT_LIMIT, inclu
 def _removed_pages(out: Path, stored_decisions: list[dict], shown_ids: set[str]) -> list[dict]:
     """Stored decisions whose document is no longer in ``documents``: pages
     taken out by ``tdmcrawl remove``, with the removal that covers each."""
-    from pipelines.schema import DOCUMENTS_SCHEMA
+    from pipelines.formats.schema import DOCUMENTS_SCHEMA
 
     import pyarrow.dataset as ds
 
@@ -351,7 +351,7 @@ def _removed_pages(out: Path, stored_decisions: list[dict], shown_ids: set[str])
     missing = candidates - {row["id"] for row in present}
     if not missing:
         return []
-    from crawler.remove import recorded_removals
+    from pipelines.dataset.remove import recorded_removals
 
     removals = recorded_removals(out)
     rows = []
@@ -563,7 +563,7 @@ def render_html(result: LookupResult) -> str:
 
 # ------------------------------------------------------------------ command
 def cmd_lookup(args: argparse.Namespace) -> int:
-    from crawler.cli import EXIT_OK
+    from crawler.commands.main import EXIT_OK
     from crawler.errors import CliError
 
     try:
@@ -583,7 +583,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 def add_lookup_command(subparsers: Any) -> None:
     """Register ``lookup DIR QUERY [--json] [--html FILE] [--limit N]``."""
-    from crawler.cli import positive_int
+    from crawler.commands.main import positive_int
 
     parser = subparsers.add_parser(
         "lookup",

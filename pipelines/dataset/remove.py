@@ -48,7 +48,7 @@ relative to it):
    pointer of every shard, old or new, resolves at every moment.
 4. **Commit.** The journal is rewritten with state ``committed``.
 5. **Finish.** Old WARC/WET files and backups are deleted, the summary and
-   card are rebuilt (``pipelines.summary.write_summary``), then the staging
+   card are rebuilt (``pipelines.dataset.summary.write_summary``), then the staging
    folder and the journal are deleted.
 
 Recovery (:func:`resume_interrupted_removal`, run first by every ``remove``
@@ -166,9 +166,9 @@ def _host(url: str) -> str:
 
 
 def normalise_url(url: str, *, prefix: bool = False) -> str | None:
-    """The form URLs are compared in (see ``crawler.lookup``): percent-encoded,
+    """The form URLs are compared in (see ``pipelines.dataset.lookup``): percent-encoded,
     IDNA host, scheme and host lowercased, default port and fragment dropped."""
-    from crawler.lookup import _normalise_url
+    from pipelines.dataset.lookup import _normalise_url
 
     return _normalise_url(url, prefix=prefix)
 
@@ -217,8 +217,8 @@ def removed_url_matcher(out_dir: Path | str) -> Callable[[str | None], bool]:
 
 def make_selector(*, domain: str | None = None, url_prefix: str | None = None, urls: Sequence[str] | None = None) -> Selector:
     """One selector from exactly one of the three; raises ``RemoveError``."""
-    from crawler.lookup import DOMAIN as LOOKUP_DOMAIN
-    from crawler.lookup import LookupInputError, classify_query
+    from pipelines.dataset.lookup import DOMAIN as LOOKUP_DOMAIN
+    from pipelines.dataset.lookup import LookupInputError, classify_query
 
     given = [name for name, value in (("--domain", domain), ("--url-prefix", url_prefix), ("--urls", urls)) if value is not None]
     if len(given) != 1:
@@ -567,7 +567,7 @@ def _write_shard(table: Any, path: Path) -> None:
     same kind of file as a crawled one."""
     import pyarrow.parquet as pq
 
-    from pipelines.parquet import ROWS_PER_GROUP
+    from pipelines.formats.parquet import ROWS_PER_GROUP
 
     options: dict[str, Any] = {"compression": "zstd", "write_page_index": True}
     try:
@@ -589,8 +589,8 @@ def _stage(out: Path, plan: _Plan, *, reason: str, removed_at: str, stamp: str) 
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from pipelines.schema import DOCUMENTS_SCHEMA
-    from pipelines.summary import REMOVALS_SCHEMA
+    from pipelines.formats.schema import DOCUMENTS_SCHEMA
+    from pipelines.dataset.summary import REMOVALS_SCHEMA
 
     staging = out / STAGING_DIR
     staged = _Staged()
@@ -726,8 +726,8 @@ def _validate(out: Path, plan: _Plan, staged: _Staged) -> None:
     """The staged version is complete: see step 1 of the module docstring."""
     import pyarrow.parquet as pq
 
-    from pipelines.schema import DOCUMENTS_SCHEMA
-    from pipelines.summary import REMOVALS_SCHEMA
+    from pipelines.formats.schema import DOCUMENTS_SCHEMA
+    from pipelines.dataset.summary import REMOVALS_SCHEMA
 
     staging = out / STAGING_DIR
     new_files = set(staged.new_files)
@@ -851,7 +851,7 @@ def _roll_back(out: Path, journal: dict[str, Any]) -> None:
 
 def _finish(out: Path, journal: dict[str, Any]) -> None:
     """Complete a committed removal (step 5). Idempotent."""
-    from pipelines.summary import write_summary
+    from pipelines.dataset.summary import write_summary
 
     for relative in journal.get("deletes", []):
         if (out / relative).exists():

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.capture import Capture
-from pipelines.warc import (
+from crawler.model.capture import Capture
+from pipelines.formats.warc import (
     OPEN_SUFFIX,
     WarcFileSet,
     build_capture_records,

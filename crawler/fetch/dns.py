@@ -5,7 +5,7 @@ The rights middleware resolves a host and refuses private, loopback and
 link-local answers before a request is sent; Scrapy then resolves the host
 again to connect. A name whose answer changes between the two (DNS rebinding)
 would slip through, so the resolver checks the address it returns too.
-Enabled with ``TWISTED_DNS_RESOLVER = "crawler.dns.PublicAddressResolver"``.
+Enabled with ``TWISTED_DNS_RESOLVER = "crawler.fetch.dns.PublicAddressResolver"``.
 """
 
 from __future__ import annotations

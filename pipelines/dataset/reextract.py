@@ -2,7 +2,7 @@
 
 Owns reading stored captures back: each ``response`` record with its
 ``metadata`` record (the rights record and provenance written at crawl time)
-becomes the same :class:`~crawler.capture.Capture` the live crawl had, and goes
+becomes the same :class:`~crawler.model.capture.Capture` the live crawl had, and goes
 through the same :func:`pipelines.extraction.process_page` in the worker pool,
 so a new extractor version or new options give new rows without a new fetch,
 and the live crawl and ``tdmcrawl extract`` give identical rows for the same
@@ -23,10 +23,10 @@ from typing import Any, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.capture import Capture
+from crawler.model.capture import Capture
 from crawler.page import ExtractOptions
 from pipelines.extraction import PageJob, process_page
-from pipelines.schema import DOCUMENTS_SCHEMA
+from pipelines.formats.schema import DOCUMENTS_SCHEMA
 
 logger = logging.getLogger(__name__)
 
@@ -157,8 +157,8 @@ def extract_directory(out: Path | str, *, options: ExtractOptions | None = None,
     import asyncio
 
     from crawler.workers import WorkerPool
-    from pipelines.parquet import ShardedParquetWriter
-    from pipelines.warc import WarcFileSet, build_conversion_record
+    from pipelines.formats.parquet import ShardedParquetWriter
+    from pipelines.formats.warc import WarcFileSet, build_conversion_record
 
     out = Path(out)
     new_docs = out / "data" / ".documents.rebuild"

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import pytest
 
-from crawler.registry_client import DEFAULT_KEY_ENV, SpawningRegistry
+from crawler.fetch.registry_client import DEFAULT_KEY_ENV, SpawningRegistry
 from crawler.rights.registry import RegistryResult
 from tests.registry_server import QUERY_PATH, RegistryServer
 

@@ -8,7 +8,7 @@ import pytest
 from twisted.internet import reactor
 from twisted.internet.error import DNSLookupError
 
-from crawler.dns import PublicAddressResolver
+from crawler.fetch.dns import PublicAddressResolver
 from tests.conftest import run_tdmcrawl
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipelines.parquet import ShardedParquetWriter, recover_shards
-from pipelines.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
+from pipelines.formats.parquet import ShardedParquetWriter, recover_shards
+from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
 
 
 def decision_row(i: int) -> dict:

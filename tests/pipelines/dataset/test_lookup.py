@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from crawler.lookup import (
+from pipelines.dataset.lookup import (
     LookupInputError,
     LookupResult,
     add_lookup_command,
@@ -25,7 +25,7 @@ from crawler.lookup import (
     render_text,
 )
 from crawler.urls import origin_of, registered_domain
-from pipelines.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
+from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -396,7 +396,7 @@ def test_the_command_prints_text_json_and_writes_html(output: Path, tmp_path: Pa
 
 
 def test_the_command_refuses_a_folder_that_is_not_an_output(tmp_path: Path) -> None:
-    from crawler.cli import CliError
+    from crawler.commands.main import CliError
 
     with pytest.raises(CliError, match="not a tdmcrawl output"):
         _run_command(["lookup", str(tmp_path), "example.org"])
@@ -405,7 +405,7 @@ def test_the_command_refuses_a_folder_that_is_not_an_output(tmp_path: Path) -> N
 
 
 def _cli_has_lookup() -> bool:
-    from crawler.cli import CliError, make_parser
+    from crawler.commands.main import CliError, make_parser
 
     try:
         make_parser().parse_args(["lookup", "DIR", "example.org"])
@@ -414,7 +414,7 @@ def _cli_has_lookup() -> bool:
     return True
 
 
-@pytest.mark.skipif(not _cli_has_lookup(), reason="`lookup` is not registered in crawler/cli.py yet (add_lookup_command)")
+@pytest.mark.skipif(not _cli_has_lookup(), reason="`lookup` is not registered in crawler/commands/main.py yet (add_lookup_command)")
 def test_tdmcrawl_lookup_exit_codes(output: Path, tmp_path: Path) -> None:
     from tests.conftest import run_tdmcrawl
 
