@@ -37,6 +37,8 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy_redis.scheduler import Scheduler
 
+from crawler.context import CrawlContext
+from crawler.model.meta import META_SITEMAP
 from crawler.signals import decision_recorded
 from crawler.urls import origin_of
 
@@ -110,8 +112,6 @@ class ClusterScheduler(Scheduler):
     @classmethod
     def from_crawler(cls, crawler: Any) -> "ClusterScheduler":
         scheduler = super().from_crawler(crawler)
-        from crawler.context import CrawlContext
-
         context = CrawlContext.for_crawler(crawler)
         prefix = key_prefix(context.crawl_id)
         scheduler.worker_id = context.worker_id
@@ -221,8 +221,6 @@ class ClusterCoordinator:
             self.scheduler.release(record.url, record.final_url)
 
     def response(self, response: Any, request: Any, spider: Any = None) -> None:
-        from crawler.fetch.middleware import META_SITEMAP
-
         if request.meta.get(META_SITEMAP) and self.scheduler is not None:
             self.scheduler.release(request.url)  # a sitemap has no decision; reading it is its end
 
@@ -261,8 +259,6 @@ class ClusterPolitenessMiddleware:
         url = crawler.settings.get("TDMCRAWL_REDIS_URL")
         if not url:
             raise NotConfigured
-        from crawler.context import CrawlContext
-
         self.crawler = crawler
         self.server = connect(url)
         self.prefix = key_prefix(CrawlContext.for_crawler(crawler).crawl_id)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler import PRODUCT_TOKEN, __version__
+from crawler.jobs import FINISHED, JobDirectory
 from crawler.model.capture import BODY_CONVENTION
 from crawler.page import ExtractOptions
 from crawler.rights.policy import PolicyProfile
@@ -64,8 +65,6 @@ def software_versions() -> dict[str, str]:
 
 def resumable_crawl_id(job_dir: Path) -> str | None:
     """The crawl id of an unfinished job in ``job_dir`` (a resumed crawl keeps its id)."""
-    from crawler.jobs import FINISHED, JobDirectory
-
     state = JobDirectory(job_dir).read_state()
     if state.get("crawl_id") and state.get("status") != FINISHED:
         return str(state["crawl_id"])

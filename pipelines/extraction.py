@@ -21,6 +21,7 @@ from crawler.rights.evidence import Evidence
 from crawler.rights.policy import STRICT, Decision, PolicyProfile
 from crawler.rights.stages import RightsAssessment
 from crawler.urls import origin_of, registered_domain, url_fingerprint
+from pipelines.formats.warc import DocumentRecordsJob, build_document_records
 
 
 @dataclass(frozen=True)
@@ -192,8 +193,6 @@ def process_page(job: PageJob) -> PageOutcome:
     metadata = metadata_fields(row, capture)
     records = None
     if job.warcinfo_ids is not None:
-        from pipelines.formats.warc import DocumentRecordsJob, build_document_records
-
         warc_info, wet_info = job.warcinfo_ids
         records = build_document_records(
             DocumentRecordsJob(capture, warc_info, metadata, identified, wet_info if row.get("text") else None, row.get("text") or "", row.get("title"), row.get("language"))

@@ -82,14 +82,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.fetch.middleware.RightsMiddleware": 100,
 }
 ITEM_PIPELINES = {
-    "pipelines.formats.warc.WarcPipeline": 300,
-    "pipelines.formats.parquet.DocumentsPipeline": 400,
+    "pipelines.archive.WarcPipeline": 300,
+    "pipelines.tables.DocumentsPipeline": 400,
 }
 EXTENSIONS = {
-    "pipelines.formats.parquet.DecisionsWriter": 100,
+    "pipelines.tables.DecisionsWriter": 100,
     "crawler.fetch.politeness.Politeness": 200,  # after AutoThrottle (0), so its minimum delays win
     "crawler.progress.Progress": 900,
-    "pipelines.dataset.summary.SummaryExtension": 950,
+    "pipelines.summary_extension.SummaryExtension": 950,
 }
 TDMCRAWL_SUMMARY = True  # rebuild summary.json, summary.md and the dataset card when the crawl ends
 TDMCRAWL_PROGRESS = "auto"  # auto: a live display on a terminal, a log line every TDMCRAWL_PROGRESS_INTERVAL s otherwise

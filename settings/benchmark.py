@@ -11,8 +11,8 @@ TDMCRAWL_LOOPBACK_ONLY = True
 TDMCRAWL_PROGRESS = "off"
 LOG_LEVEL = "WARNING"
 EXTENSIONS = {
-    "pipelines.formats.parquet.DecisionsWriter": 100,
+    "pipelines.tables.DecisionsWriter": 100,
     "crawler.fetch.politeness.Politeness": 200,
-    "pipelines.dataset.summary.SummaryExtension": 950,
+    "pipelines.summary_extension.SummaryExtension": 950,
     "benchmarks.probe.ReactorLagProbe": 0,
 }

@@ -17,18 +17,15 @@ import argparse
 import importlib
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
 from crawler import PRODUCT_TOKEN, __version__
+from crawler.commands.common import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, non_negative_int, positive_int
+from crawler.commands.dataset import add_dataset_commands
 from crawler.errors import CliError
 
-EXIT_OK = 0
-EXIT_ERRORS = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 3
 
 PROFILE_PACKAGE = "settings.profiles"
 
@@ -327,83 +324,6 @@ def print_short_summary(out: Path, stats: dict[str, Any]) -> None:
     print("\n".join(lines))
 
 
-def _output_dir(path: str) -> Path:
-    out = Path(path)
-    if not (out / "data").is_dir() and not (out / "warc").is_dir():
-        raise CliError(f"{path} is not a tdmcrawl output folder (no data/ or warc/ in it)")
-    return out
-
-
-def cmd_summary(args: argparse.Namespace) -> int:
-    from crawler.jobs import recover_abandoned
-    from pipelines.dataset.remove import RemoveError, resume_interrupted_removal
-    from pipelines.dataset.summary import write_summary
-
-    out = _output_dir(args.dir)
-    try:
-        resumed = resume_interrupted_removal(out)
-    except RemoveError as exc:
-        raise CliError(str(exc)) from None
-    if resumed:
-        print(resumed, file=sys.stderr)
-    for repaired in recover_abandoned(out):
-        print(f"repaired the files of an interrupted worker: {repaired}", file=sys.stderr)
-    summary = write_summary(out)
-    counts = summary["counts"]
-    print(
-        f"{out / 'summary.json'}: {counts['urls_considered']} URLs considered, {counts['documents_stored']} stored, "
-        f"{counts['urls_excluded']} excluded, {counts['urls_failed']} failed, over {len(summary['crawl_ids'])} crawl(s)"
-    )
-    return EXIT_OK
-
-
-# data/removals names the URLs removed (for the operator's audit): never published.
-PUSH_ALWAYS_EXCLUDED = [".job/**", ".job-*/**", "**/.*", ".*", "*.open", "**/*.open", "**/*.journal.jsonl", "data/removals/**"]
-
-
-def cmd_push(args: argparse.Namespace) -> int:
-    import fnmatch
-
-    out = _output_dir(args.dir)
-    excluded = PUSH_ALWAYS_EXCLUDED + list(args.exclude or [])
-    files = []
-    for path in sorted(p for p in out.rglob("*") if p.is_file()):
-        relative = path.relative_to(out).as_posix()
-        if any(fnmatch.fnmatch(relative, pattern) or any(part.startswith(".") for part in relative.split("/")) for pattern in excluded):
-            continue
-        files.append((relative, path.stat().st_size))
-    if not (out / "README.md").exists():
-        raise CliError(f"{out} has no dataset card (README.md); run `tdmcrawl summary {out}` first")
-    total = sum(size for _, size in files)
-    if args.dry_run:
-        print(f"would upload {len(files)} files ({total / 1e6:.1f} MB) to dataset {args.repo_id}{' (private)' if args.private else ''}:")
-        for relative, size in files:
-            print(f"  {relative}  {size}")
-        return EXIT_OK
-    from huggingface_hub import HfApi
-
-    api = HfApi()
-    api.create_repo(args.repo_id, repo_type="dataset", private=args.private, exist_ok=True)
-    api.upload_folder(folder_path=str(out), repo_id=args.repo_id, repo_type="dataset", ignore_patterns=excluded, commit_message=f"tdmcrawl {__version__}: upload {out.name}")
-    print(f"uploaded {len(files)} files ({total / 1e6:.1f} MB) to https://huggingface.co/datasets/{args.repo_id}")
-    return EXIT_OK
-
-
-def cmd_extract(args: argparse.Namespace) -> int:
-    from crawler.page import ExtractOptions
-    from pipelines.dataset.reextract import extract_directory
-    from pipelines.dataset.summary import write_summary
-
-    out = _output_dir(args.dir)
-    options = None
-    if args.fast or args.favor_precision or args.favor_recall or args.no_tables:
-        options = ExtractOptions(fast=args.fast, favor_precision=args.favor_precision, favor_recall=args.favor_recall, include_tables=not args.no_tables)
-    counts = extract_directory(out, options=options, workers=args.workers)
-    write_summary(out)
-    print(f"re-extracted {counts['rows']} documents from {counts['captures']} captures in {out / 'warc'}")
-    return EXIT_OK
-
-
 # ------------------------------------------------------------------ parser
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
@@ -430,8 +350,8 @@ def make_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
     crawl.add_argument("--seeds-file", metavar="FILE", help="more seeds, one URL per line (# comments allowed)")
     crawl.add_argument("--max-pages", type=positive_int, metavar="N", help="consider at most N page URLs (seeds included)")
-    crawl.add_argument("--max-depth", type=_non_negative_int, metavar="N", help="follow links at most N hops from a seed")
-    crawl.add_argument("--max-pages-per-origin", type=_non_negative_int, metavar="N", help="consider at most N URLs of one origin (spider-trap guard; default 50000, 0 = no cap)")
+    crawl.add_argument("--max-depth", type=non_negative_int, metavar="N", help="follow links at most N hops from a seed")
+    crawl.add_argument("--max-pages-per-origin", type=non_negative_int, metavar="N", help="consider at most N URLs of one origin (spider-trap guard; default 50000, 0 = no cap)")
     crawl.add_argument("--allowed-domains", nargs="+", metavar="DOMAIN", help="domains to stay within (default: the seeds' registered domains)")
     crawl.add_argument("--contact", metavar="URL_OR_EMAIL", help="how site owners reach you; goes into the User-Agent: tdmcrawl/VERSION (+CONTACT)")
     crawl.add_argument("--registry-file", action="append", metavar="FILE", help="a local opt-out registry file (domains, URL prefixes, URLs, globs; format in crawler/rights/registry.py); repeatable")
@@ -461,53 +381,8 @@ def make_parser() -> argparse.ArgumentParser:
     worker.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log level (default INFO)")
     worker.set_defaults(func=cmd_worker)
 
-    summary = commands.add_parser("summary", help="rebuild summary.json, summary.md, charts and the dataset card from an output folder", description="Rebuild the crawl summary and dataset card from the tables of DIR (also for folders holding several crawls or workers).")
-    summary.add_argument("dir", metavar="DIR")
-    summary.set_defaults(func=cmd_summary)
-
-    push = commands.add_parser("push", help="upload an output folder to the Hugging Face Hub as a dataset", description="Upload DIR to the Hub dataset REPO_ID with huggingface_hub (token from HF_TOKEN or `hf auth login`). Nothing is uploaded without this command.")
-    push.add_argument("dir", metavar="DIR")
-    push.add_argument("repo_id", metavar="REPO_ID", help="e.g. my-org/my-crawl")
-    push.add_argument("--private", action="store_true", help="create the dataset repository as private")
-    push.add_argument("--dry-run", action="store_true", help="list what would be uploaded and stop")
-    push.add_argument("--exclude", action="append", metavar="PATTERN", help="leave out files matching PATTERN (e.g. 'warc/*'); repeatable")
-    push.set_defaults(func=cmd_push)
-
-    extract = commands.add_parser("extract", help="rebuild the documents table and WET files from the WARC files, without re-crawling", description="Re-extract text (and licences, languages) from the WARC captures of DIR with every core; the old documents table is replaced once the new one is complete.")
-    extract.add_argument("dir", metavar="DIR")
-    extract.add_argument("--fast", action="store_true", help="trafilatura's fast mode")
-    extract.add_argument("--favor-precision", action="store_true", help="prefer less text but less boilerplate")
-    extract.add_argument("--favor-recall", action="store_true", help="prefer more text")
-    extract.add_argument("--no-tables", action="store_true", help="leave tables out of the text")
-    extract.add_argument("--workers", type=_non_negative_int, metavar="N", help="worker processes (default: one per core)")
-    extract.set_defaults(func=cmd_extract)
-
-    from pipelines.dataset.lookup import add_lookup_command
-    from pipelines.dataset.remove import add_remove_command
-
-    add_lookup_command(commands)
-    add_remove_command(commands)
+    add_dataset_commands(commands)
     return parser
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,30 +35,35 @@ from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 
 from crawler.model.capture import Capture
+from crawler.cluster import RedisPolicyCache
 from crawler.context import CrawlContext
+from crawler.model.meta import (
+    META_ASSESSMENT,
+    META_ENCODING,
+    META_ORIGINAL_HEADERS,
+    META_POLICY_FILE,
+    META_SEED,
+    META_SITEMAP,
+    META_STOP,
+    META_TRUNCATED,
+)
 from crawler.model.decisions import EXCLUDED, FAILED, STAGE_HEADERS, STAGE_REQUEST, DecisionRecord, digests
 from crawler.page import HTML_TYPES
 from crawler.rights.aitxt import AiTxt
 from crawler.rights.evidence import Evidence, Finding, FindingKind, Usage, Use, sha1_base32
 from crawler.rights.robots import ROBOTS_PARSE_LIMIT_BYTES, RobotsTxt
 from crawler.rights.robotsfetch import OK, UNREACHABLE, MAX_REDIRECTS, RobotsOutcome, is_fresh, retry_plan, robots_outcome, use_last_good
+from crawler.fetch.registry_client import UNAVAILABLE_POLICIES, SpawningRegistry
+from crawler.rights.registry import LocalRegistry, registry_findings
 from crawler.rights.rsl import RslDocument
 from crawler.rights.stages import OriginRights, PolicyFile, RightsAssessment, assess_request, robots_unreachable_finding
 from crawler.rights.rsl import RSL_PARSE_LIMIT_BYTES as RSL_MAX_DOCUMENT_BYTES
 from crawler.rights.tdmrep import MAX_FILE_BYTES as TDMREP_MAX_FILE_BYTES, TdmRepFile
-from crawler.signals import decision_recorded, origin_rights_loaded
+from crawler.signals import origin_rights_loaded, policy_file_fetched, record_decision
 from crawler.urls import Origin, address_class, origin_of
 
 logger = logging.getLogger(__name__)
 
-META_POLICY_FILE = "tdmcrawl_policy_file"
-META_ASSESSMENT = "tdmcrawl_assessment"
-META_STOP = "tdmcrawl_stop"
-META_SEED = "tdmcrawl_seed"
-META_SITEMAP = "tdmcrawl_sitemap"
-META_ENCODING = "tdmcrawl_content_encoding"
-META_TRUNCATED = "tdmcrawl_truncated"
-META_ORIGINAL_HEADERS = "tdmcrawl_headers"
 
 # How much of each policy file is read: a little past each parser's own limit,
 # so an oversized file is seen as oversized (and robots.txt is cut, never "allow all").
@@ -87,10 +92,6 @@ def header_pairs(headers: Any) -> list[tuple[str, str]]:
         for value in values:
             pairs.append((key, value.decode("latin-1") if isinstance(value, bytes) else str(value)))
     return pairs
-
-
-def record_decision(crawler: Any, record: DecisionRecord) -> None:
-    crawler.signals.send_catch_log(decision_recorded, record=record)
 
 
 @dataclass
@@ -163,8 +164,6 @@ class RightsMiddleware:
         self.min_delays: dict[str, float] = {}
         self.cache = None
         if settings.get("TDMCRAWL_REDIS_URL"):
-            from crawler.cluster import RedisPolicyCache
-
             self.cache = RedisPolicyCache(settings.get("TDMCRAWL_REDIS_URL"), self.context.crawl_id, self.ttl)
         self._stopping = False
         self._load_registries(settings)
@@ -180,9 +179,6 @@ class RightsMiddleware:
         from pathlib import Path
 
         from scrapy.exceptions import UsageError
-
-        from crawler.fetch.registry_client import UNAVAILABLE_POLICIES, SpawningRegistry
-        from crawler.rights.registry import LocalRegistry
 
         self.local_registries = []
         for name in settings.getlist("TDMCRAWL_REGISTRY_FILES"):
@@ -209,8 +205,6 @@ class RightsMiddleware:
     async def _registry_findings(self, request: Request) -> list[Finding] | None:
         """Findings of every registry for this URL; None when the crawl must stop
         because a registry could not be asked."""
-        from crawler.rights.registry import registry_findings
-
         found: list[Finding] = []
         for registry in self.local_registries:
             found.extend(registry_findings(registry.match(request.url), registry.name))
@@ -498,29 +492,16 @@ class RightsMiddleware:
             note=" -> ".join(fetched.hops) if fetched.hops else (fetched.error or ""),
         )
 
-    def _archive_policy_file(self, fetched: _Fetched) -> str | None:
-        """The capture of a policy file goes to ``policy/``; its payload digest
-        links decisions and documents to it."""
-        try:
-            from pipelines.formats.warc import WarcSets, build_capture_records
-        except ImportError:  # pragma: no cover - pipelines package not installed
-            return None
+    def _archive_policy_file(self, fetched: _Fetched) -> str:
+        """Announce a fetched policy file (the archive writes it to ``policy/``)
+        and return its payload digest, which links decisions and documents to it."""
         response = fetched.response
         assert response is not None
         capture = capture_from_response(response, fetched_at=fetched.fetched_at, truncated="length" if fetched.truncated else None)
-        sets = WarcSets.for_crawler(self.crawler)
-        if sets.closed:
-            return None
-        metadata = [("policy-file", fetched.url), ("redirects", " -> ".join(fetched.hops))]
-        written: dict[str, Any] = {}
-
-        def build(warcinfo_id: str) -> Any:
-            records = build_capture_records(capture, warcinfo_id=warcinfo_id, metadata=metadata)
-            written["digest"] = records.payload_digest
-            return records.records
-
-        sets.policy.write_now(build)
-        return written.get("digest")
+        digest = sha1_base32(capture.body)  # the WARC-Payload-Digest of its response record
+        metadata = (("policy-file", fetched.url), ("redirects", " -> ".join(fetched.hops)))
+        self.crawler.signals.send_catch_log(policy_file_fetched, capture=capture, metadata=metadata, digest=digest)
+        return digest
 
     async def _fetch_policy_file(self, url: str, kind: str) -> _Fetched:
         if self.cache is None:

@@ -29,29 +29,23 @@ from twisted.internet.error import (
     TimeoutError as TwistedTimeoutError,
 )
 
+from crawler.cluster import connect, key_prefix
 from crawler.context import CrawlContext
 from crawler.fetch.dns import NON_PUBLIC_NOTE
 from crawler.model.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_PAGE, DecisionRecord
 from crawler.model.items import DocumentItem, RevisitItem
 from crawler.previous import PreviousCrawl
-from crawler.jobs import FINISHED, RUNNING, STOPPED, FrontierEntry, JobDirectory, JobLocked, decided_urls, recover_output
-from crawler.fetch.middleware import (
-    META_ASSESSMENT,
-    META_SEED,
-    META_SITEMAP,
-    META_STOP,
-    Decided,
-    Parked,
-    capture_from_response,
-    record_decision,
-)
+from crawler.jobs import FINISHED, RUNNING, STOPPED, FrontierEntry, JobDirectory, JobLocked
+from crawler.fetch.middleware import Decided, Parked, capture_from_response
+from crawler.model.meta import META_ASSESSMENT, META_SEED, META_SITEMAP, META_STOP
 from crawler.rights.evidence import Evidence
-from crawler.signals import origin_rights_loaded
+from crawler.signals import origin_rights_loaded, record_decision
 from crawler.sitemaps import parse_sitemap
-from crawler.urls import is_crawlable_url, is_loopback_host, origin_of, registered_domain, safe_url, try_safe_url, url_fingerprint
+from crawler.urls import is_crawlable_url, is_loopback_host, origin_of, registered_domain, try_safe_url, url_fingerprint
 from crawler.workers import ExtractionTimeout, WorkerPool
 from pipelines.extraction import PageJob, process_page
-from pipelines.formats.warc import release_document, reserve_document
+from pipelines.archive import WarcSets, release_document, reserve_document
+from pipelines.dataset.recovery import decided_urls, recover_output
 
 
 def read_seeds(seeds: str | Iterable[str] | None = None, seeds_file: str | None = None) -> list[str]:
@@ -126,9 +120,7 @@ class ResearchSpider(scrapy.Spider):
         pipelines = crawler.settings.getwithbase("ITEM_PIPELINES")
         # With the WARC pipeline on, a page's records are built in the same worker trip as its parse.
         spider.warc_sets = None
-        if pipelines.get("pipelines.formats.warc.WarcPipeline") is not None:
-            from pipelines.formats.warc import WarcSets
-
+        if pipelines.get("pipelines.archive.WarcPipeline") is not None:
             spider.warc_sets = WarcSets.for_crawler(crawler)
             spider.write_wet = crawler.settings.getbool("TDMCRAWL_WRITE_WET", True)
         spider._open_job(crawler)
@@ -164,8 +156,6 @@ class ResearchSpider(scrapy.Spider):
         self.pending: list[FrontierEntry] = []
         self.cluster = None
         if crawler.settings.get("TDMCRAWL_REDIS_URL"):
-            from crawler.cluster import connect, key_prefix
-
             # In a cluster, Redis holds the frontier (and resumes it); this worker's
             # job directory only protects and repairs its own output files.
             self.cluster = connect(crawler.settings.get("TDMCRAWL_REDIS_URL"))

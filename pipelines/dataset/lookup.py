@@ -15,22 +15,23 @@ are collected. It never changes the folder and never fetches anything.
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
-import re
-import sys
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
-URL = "url"
-PREFIX = "prefix"
-DOMAIN = "domain"
+from crawler.urls import registered_domain
+from pipelines.dataset.query import DEFAULT_LIMIT, DOMAIN, PREFIX, URL, LookupInputError, classify_query, host_of_prefix
+from pipelines.dataset.removals import recorded_removals
+from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
 
-DEFAULT_LIMIT = 10_000
+
 
 # Columns of ``documents`` an answer shows (``text`` only on request).
 STORED_COLUMNS = [
@@ -48,10 +49,6 @@ FAILED_DECISIONS = ("failed",)
 # Any subdomain-free label works: it only tests whether hosts below the query
 # share the query's registered domain (then that column can prune row groups).
 _SUBDOMAIN_PROBE = "tdmcrawl-probe"
-
-
-class LookupInputError(Exception):
-    """A query that cannot be read, or a folder that is not a tdmcrawl output."""
 
 
 @dataclass(frozen=True)
@@ -80,92 +77,11 @@ class LookupResult:
 
 
 # ------------------------------------------------------------------ queries
-def classify_query(query: str) -> tuple[str, ...]:
-    """``(kind, value)``: how a query is read.
-
-    - ``("url", URL)``: an http(s) URL, matched exactly (scheme and host
-      lowercased, default port and fragment dropped);
-    - ``("prefix", PREFIX)``: an http(s) URL ending in ``/`` or ``*`` (the
-      ``*`` removed), matching every URL that starts with it;
-    - ``("domain", HOST)``: anything else, a host or registered domain,
-      matching that host and every subdomain.
-
-    Raises ``LookupInputError`` for an empty query, a URL without a host, or
-    a host followed by a path or port without a scheme (ambiguous: say
-    ``https://`` or ``http://``)."""
-    text = (query or "").strip()
-    if not text:
-        raise LookupInputError("empty query: give a URL, a URL prefix ending in / or *, or a domain")
-    scheme = text.split(":", 1)[0].lower() if "://" in text else ""
-    if scheme in ("http", "https"):
-        is_prefix = text.endswith(("/", "*"))
-        normalised = _normalise_url(text.rstrip("*") if is_prefix else text, prefix=is_prefix)
-        if normalised is None:
-            raise LookupInputError(f"not a URL with a host: {query!r}")
-        return (PREFIX, normalised) if is_prefix else (URL, normalised)
-    if scheme:
-        raise LookupInputError(f"only http and https URLs are crawled, not {scheme}: {query!r}")
-    host = text.lower().rstrip(".")
-    if host.startswith("*."):
-        host = host[2:]
-    host = host.lstrip(".")
-    if "/" in host or ":" in host.strip("[]") or not host:
-        raise LookupInputError(
-            f"{query!r} is neither a URL nor a domain: to look up a path or a port, write the URL with http:// or https://"
-        )
-    return (DOMAIN, _idna(host))
-
-
-def _idna(host: str) -> str:
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return host
-
-
-def _normalise_url(url: str, *, prefix: bool) -> str | None:
-    """The URL as the crawler records it: percent-encoded, IDNA host, scheme
-    and host lowercased, default port and fragment dropped. A prefix whose
-    host is not finished (``https://exa*``) is only lowercased."""
-    from crawler.urls import DEFAULT_PORTS, safe_url
-
-    try:
-        safe = safe_url(url)
-    except ValueError:
-        return None
-    scheme, rest = safe.split("://", 1)
-    scheme = scheme.lower()
-    if prefix and not re.search(r"[/?#]", rest):
-        return f"{scheme}://{rest.lower()}" if rest else None
-    try:
-        parts = urlsplit(safe)
-        port = parts.port
-    except ValueError:
-        return None
-    if not parts.hostname:
-        return None
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
-    path = parts.path or ("" if prefix else "/")
-    return urlunsplit((scheme, netloc, path, parts.query, ""))
-
-
-def _host_of_prefix(prefix: str) -> str | None:
-    """The host every URL under ``prefix`` has, when the prefix ends its authority."""
-    after_scheme = prefix.split("://", 1)[1]
-    if "/" not in after_scheme:
-        return None
-    return urlsplit(prefix).hostname
 
 
 # ------------------------------------------------------------------ filters
 def _domain_filter(host: str) -> Any:
-    import pyarrow.compute as pc
-    import pyarrow.dataset as ds
 
-    from crawler.urls import registered_domain
 
     column = ds.field("url_host_name")
     expression = (column == host) | pc.ends_with(column, pattern="." + host)
@@ -178,14 +94,12 @@ def _domain_filter(host: str) -> Any:
 
 
 def _document_filter(kind: str, value: str, document_ids: list[str]) -> Any:
-    import pyarrow.compute as pc
-    import pyarrow.dataset as ds
 
     if kind == DOMAIN:
         expression = _domain_filter(value)
     elif kind == PREFIX:
         expression = pc.starts_with(ds.field("url"), pattern=value)
-        host = _host_of_prefix(value)
+        host = host_of_prefix(value)
         if host:
             expression = (ds.field("url_host_name") == host) & expression
     else:
@@ -196,14 +110,12 @@ def _document_filter(kind: str, value: str, document_ids: list[str]) -> Any:
 
 
 def _decision_filter(kind: str, value: str) -> Any:
-    import pyarrow.compute as pc
-    import pyarrow.dataset as ds
 
     if kind == DOMAIN:
         return _domain_filter(value)
     if kind == PREFIX:
         by_url = pc.starts_with(ds.field("url"), pattern=value)
-        host = _host_of_prefix(value)
+        host = host_of_prefix(value)
         if host:
             by_url = (ds.field("url_host_name") == host) & by_url
         return by_url | pc.starts_with(ds.field("final_url"), pattern=value)
@@ -218,8 +130,6 @@ def _shards(folder: Path) -> list[str]:
 
 
 def _scan(folder: Path, schema: Any, columns: list[str], expression: Any, limit: int) -> tuple[list[dict], bool]:
-    import pyarrow as pa
-    import pyarrow.dataset as ds
 
     files = _shards(folder)
     if not files:
@@ -286,7 +196,6 @@ def lookup(out_dir: Path | str, query: str, *, limit: int = DEFAULT_LIMIT, inclu
     """Everything ``out_dir`` holds about ``query``: stored documents, and the
     URLs excluded or failed with their reasons and evidence. At most ``limit``
     rows per list (``truncated`` says when more matched)."""
-    from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
 
     out = Path(out_dir)
     if not is_output_dir(out):
@@ -295,7 +204,6 @@ def lookup(out_dir: Path | str, query: str, *, limit: int = DEFAULT_LIMIT, inclu
         raise LookupInputError(f"limit must be positive, got {limit}")
     kind, value = classify_query(query)
 
-    import pyarrow.dataset as ds
 
     shown = ds.field("decision").isin(list(EXCLUDED_DECISIONS + FAILED_DECISIONS))
     decisions, decisions_cut = _scan(
@@ -339,9 +247,7 @@ def lookup(out_dir: Path | str, query: str, *, limit: int = DEFAULT_LIMIT, inclu
 def _removed_pages(out: Path, stored_decisions: list[dict], shown_ids: set[str]) -> list[dict]:
     """Stored decisions whose document is no longer in ``documents``: pages
     taken out by ``tdmcrawl remove``, with the removal that covers each."""
-    from pipelines.formats.schema import DOCUMENTS_SCHEMA
 
-    import pyarrow.dataset as ds
 
     candidates = {row["document_id"] for row in stored_decisions} - shown_ids
     if not candidates:
@@ -351,7 +257,6 @@ def _removed_pages(out: Path, stored_decisions: list[dict], shown_ids: set[str])
     missing = candidates - {row["id"] for row in present}
     if not missing:
         return []
-    from pipelines.dataset.remove import recorded_removals
 
     removals = recorded_removals(out)
     rows = []
@@ -562,39 +467,5 @@ def render_html(result: LookupResult) -> str:
 
 
 # ------------------------------------------------------------------ command
-def cmd_lookup(args: argparse.Namespace) -> int:
-    from crawler.commands.main import EXIT_OK
-    from crawler.errors import CliError
-
-    try:
-        result = lookup(args.dir, args.query, limit=args.limit)
-    except LookupInputError as exc:
-        raise CliError(str(exc)) from None
-    if args.html:
-        try:
-            Path(args.html).write_text(render_html(result), encoding="utf-8")
-        except OSError as exc:
-            raise CliError(f"cannot write {args.html}: {exc.strerror or exc}") from None
-    sys.stdout.write(render_json(result) if args.json else render_text(result))
-    if args.html:
-        print(f"report written to {args.html}", file=sys.stderr)
-    return EXIT_OK
 
 
-def add_lookup_command(subparsers: Any) -> None:
-    """Register ``lookup DIR QUERY [--json] [--html FILE] [--limit N]``."""
-    from crawler.commands.main import positive_int
-
-    parser = subparsers.add_parser(
-        "lookup",
-        help="is a URL, URL prefix or domain in this crawl? (stored, excluded and why)",
-        description="Answer a rights holder from the tables of DIR: which pages matching QUERY were stored, which were "
-        "excluded and why, which failed. QUERY is a URL (exact), a URL ending in / or * (prefix), or a domain "
-        "(with its subdomains).",
-    )
-    parser.add_argument("dir", metavar="DIR", help="a tdmcrawl output folder")
-    parser.add_argument("query", metavar="QUERY", help="https://example.org/page, https://example.org/blog/, or example.org")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of the text report")
-    parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report to FILE")
-    parser.add_argument("--limit", type=positive_int, default=DEFAULT_LIMIT, metavar="N", help=f"at most N rows per list (default {DEFAULT_LIMIT})")
-    parser.set_defaults(func=cmd_lookup)

@@ -25,8 +25,11 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.model.capture import Capture
 from crawler.page import ExtractOptions
+from crawler.workers import WorkerPool
 from pipelines.extraction import PageJob, process_page
+from pipelines.formats.parquet import ShardedParquetWriter
 from pipelines.formats.schema import DOCUMENTS_SCHEMA
+from pipelines.formats.warc import WarcFileSet, build_conversion_record
 
 logger = logging.getLogger(__name__)
 
@@ -155,10 +158,6 @@ def extract_directory(out: Path | str, *, options: ExtractOptions | None = None,
     """``tdmcrawl extract``: rebuild ``data/documents`` (and ``wet/``) from ``warc/``
     with every core; the old table is replaced only once the new one is complete."""
     import asyncio
-
-    from crawler.workers import WorkerPool
-    from pipelines.formats.parquet import ShardedParquetWriter
-    from pipelines.formats.warc import WarcFileSet, build_conversion_record
 
     out = Path(out)
     new_docs = out / "data" / ".documents.rebuild"

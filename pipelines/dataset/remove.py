@@ -69,26 +69,35 @@ workers first, as ``tdmcrawl summary`` does.
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import json
 import logging
 import os
 import re
 import shutil
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
-from urllib.parse import urlsplit
+from typing import Any, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from warcio.archiveiterator import ArchiveIterator
+
+from pipelines.dataset.query import DOMAIN as QUERY_DOMAIN
+from pipelines.dataset.query import LookupInputError, classify_query, normalise_url
+from pipelines.dataset.recovery import recover_abandoned
+from pipelines.dataset.removals import DOMAIN, PREFIX, REMOVALS_DIR, URLS, Selector
+from pipelines.dataset.summary import write_summary
+from pipelines.formats.parquet import ROWS_PER_GROUP
+from pipelines.formats.schema import DOCUMENTS_SCHEMA, REMOVALS_SCHEMA
 
 logger = logging.getLogger(__name__)
 
 STAGING_DIR = ".remove-staging"
 JOURNAL_FILE = ".remove-journal.json"
 LOCK_FILE = ".remove-lock"
-REMOVALS_DIR = "data/removals"
 DOCUMENTS_DIR = "data/documents"
 BACKUP_SUFFIX = ".remove-backup"
 
@@ -96,9 +105,6 @@ SWAPPING = "swapping"
 COMMITTED = "committed"
 JOURNAL_VERSION = 1
 
-DOMAIN = "domain"
-PREFIX = "url-prefix"
-URLS = "urls"
 
 # The folders whose files hold captures or text of stored pages, and the file
 # names in them; policy/ is left alone (robots.txt and the like, not pages).
@@ -123,103 +129,10 @@ def _checkpoint(name: str) -> None:
 
 
 # ------------------------------------------------------------------ selectors
-@dataclass(frozen=True)
-class Selector:
-    """What to remove: ``domain`` (a host and its subdomains), ``url-prefix``
-    (URLs starting with it) or ``urls`` (exact URLs). Values are normalised the
-    way ``tdmcrawl lookup`` reads queries, and stored URLs are normalised the
-    same way before they are compared."""
-
-    kind: str
-    values: tuple[str, ...]
-    _exact: frozenset[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_exact", frozenset(self.values))
-
-    def matches(self, url: str | None) -> bool:
-        if not url:
-            return False
-        if self.kind == DOMAIN:
-            host = _host(url)
-            return bool(host) and any(host == v or host.endswith("." + v) for v in self.values)
-        normal = normalise_url(url) or url
-        if self.kind == PREFIX:
-            return any(normal.startswith(v) for v in self.values)
-        return normal in self._exact
-
-    def scope(self) -> str:
-        """The selector as JSON: kept in the removals table for the operator."""
-        return json.dumps({"kind": self.kind, "values": list(self.values)}, ensure_ascii=False)
-
-
-def _host(url: str) -> str:
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-    host = host.lower().rstrip(".")
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        return host
-
-
-def normalise_url(url: str, *, prefix: bool = False) -> str | None:
-    """The form URLs are compared in (see ``pipelines.dataset.lookup``): percent-encoded,
-    IDNA host, scheme and host lowercased, default port and fragment dropped."""
-    from pipelines.dataset.lookup import _normalise_url
-
-    return _normalise_url(url, prefix=prefix)
-
-
-def selector_from_scope(scope: str | None) -> Selector | None:
-    """The selector a removals row recorded (its ``scope``); None when unreadable."""
-    try:
-        data = json.loads(scope or "")
-        kind, values = data["kind"], tuple(str(v) for v in data["values"])
-    except (ValueError, TypeError, KeyError):
-        return None
-    return Selector(kind, values) if kind in (DOMAIN, PREFIX, URLS) and values else None
-
-
-def recorded_removals(out_dir: Path | str) -> list[tuple[Selector, dict[str, Any]]]:
-    """Each removal recorded in ``out_dir/data/removals``: its selector and its
-    row (``removed_at``, ``reason``, counts). Unreadable rows name nothing."""
-    import pyarrow.parquet as pq
-
-    found = []
-    for path in sorted((Path(out_dir) / REMOVALS_DIR).glob("*.parquet")):
-        if path.name.startswith("."):
-            continue
-        try:
-            rows = pq.read_table(path).to_pylist()
-        except Exception:  # an unreadable file names nothing; callers go on
-            continue
-        for row in rows:
-            selector = selector_from_scope(row.get("scope"))
-            if selector is not None:
-                found.append((selector, {k: v for k, v in row.items() if k != "scope"}))
-    return found
-
-
-def removed_url_matcher(out_dir: Path | str) -> Callable[[str | None], bool]:
-    """A function telling whether a URL is covered by a removal recorded in
-    ``out_dir/data/removals``: for the summary and card, which must not name
-    removed pages (a seed can be one)."""
-    selectors = [selector for selector, _ in recorded_removals(out_dir)]
-
-    def covered(url: str | None) -> bool:
-        return any(selector.matches(url) for selector in selectors)
-
-    return covered
 
 
 def make_selector(*, domain: str | None = None, url_prefix: str | None = None, urls: Sequence[str] | None = None) -> Selector:
     """One selector from exactly one of the three; raises ``RemoveError``."""
-    from pipelines.dataset.lookup import DOMAIN as LOOKUP_DOMAIN
-    from pipelines.dataset.lookup import LookupInputError, classify_query
-
     given = [name for name, value in (("--domain", domain), ("--url-prefix", url_prefix), ("--urls", urls)) if value is not None]
     if len(given) != 1:
         raise RemoveError("give exactly one of --domain D, --url-prefix P or --urls FILE" + (f" (got {', '.join(given)})" if given else ""))
@@ -228,7 +141,7 @@ def make_selector(*, domain: str | None = None, url_prefix: str | None = None, u
             kind, value = classify_query(domain)
         except LookupInputError as exc:
             raise RemoveError(f"--domain: {exc}") from None
-        if kind != LOOKUP_DOMAIN:
+        if kind != QUERY_DOMAIN:
             raise RemoveError(f"--domain expects a host name such as example.org, not a URL: {domain!r} (use --url-prefix or --urls)")
         return Selector(DOMAIN, (value,))
     if url_prefix is not None:
@@ -346,8 +259,6 @@ class _Capturefile:
 def _scan_file(path: Path, relative: str) -> _Capturefile:
     """Every record of one WARC/WET file with the byte range of its gzip member.
     Raises ``RemoveError`` when the file cannot be copied record by record."""
-    from warcio.archiveiterator import ArchiveIterator
-
     records = []
     expected_offset = 0
     try:
@@ -421,8 +332,6 @@ class _Plan:
 
 
 def _plan(out: Path, selector: Selector) -> _Plan:
-    import pyarrow.parquet as pq
-
     # Pages whose original URL matched: the decision that stored them names the document.
     redirected_ids: set[str] = set()
     decided_ids: list[str] = []
@@ -499,8 +408,6 @@ def _plan(out: Path, selector: Selector) -> _Plan:
 
 def _rows_pointing_into(out: Path, rewritten: set[str]) -> set[str]:
     """Shards with a row whose WARC or WET file is rewritten."""
-    import pyarrow.parquet as pq
-
     names = set()
     for path in _document_shards(out):
         table = pq.read_table(path, columns=["file_path", "wet_file_path"])
@@ -565,10 +472,6 @@ def _write_shard(table: Any, path: Path) -> None:
     """The documents writer's file options (zstd, page index, content-defined
     chunking, row groups of ``ROWS_PER_GROUP``), so a rewritten shard is the
     same kind of file as a crawled one."""
-    import pyarrow.parquet as pq
-
-    from pipelines.formats.parquet import ROWS_PER_GROUP
-
     options: dict[str, Any] = {"compression": "zstd", "write_page_index": True}
     try:
         writer = pq.ParquetWriter(path, table.schema, use_content_defined_chunking=True, **options)
@@ -585,13 +488,6 @@ def _write_shard(table: Any, path: Path) -> None:
 
 
 def _stage(out: Path, plan: _Plan, *, reason: str, removed_at: str, stamp: str) -> _Staged:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    from pipelines.formats.schema import DOCUMENTS_SCHEMA
-    from pipelines.dataset.summary import REMOVALS_SCHEMA
-
     staging = out / STAGING_DIR
     staged = _Staged()
     offsets: dict[str, dict[int, int]] = {}  # old file -> old offset -> new offset
@@ -654,8 +550,6 @@ def _stage(out: Path, plan: _Plan, *, reason: str, removed_at: str, stamp: str) 
 
 def _move_pointers(table: Any, renamed: dict[str, str | None], offsets: dict[str, dict[int, int]]) -> Any:
     """The kept rows with their WARC and WET pointers moved to the new files."""
-    import pyarrow as pa
-
     columns = {name: table.column(name).to_pylist() for name in ("id", "file_path", "warc_record_offset", "warc_metadata_offset", "wet_file_path", "wet_record_offset")}
 
     def moved(file: str | None, offset: int | None, row_id: str, what: str) -> tuple[str | None, int | None]:
@@ -692,8 +586,6 @@ def _move_pointers(table: Any, renamed: dict[str, str | None], offsets: dict[str
 # ------------------------------------------------------------------ validation
 def _read_record_at(handle: Any, offset: int) -> tuple[str, str, int]:
     """(type, id, member length) of the record whose gzip member starts at ``offset``."""
-    from warcio.archiveiterator import ArchiveIterator
-
     handle.seek(offset)
     iterator = ArchiveIterator(handle, no_record_parse=True)
     record = next(iterator)
@@ -703,8 +595,6 @@ def _read_record_at(handle: Any, offset: int) -> tuple[str, str, int]:
 
 def _check_capture_file(path: Path, relative: str, dropped_ids: set[str]) -> None:
     """Reads to the end with digests checked, the way ``warcio check`` does."""
-    from warcio.archiveiterator import ArchiveIterator
-
     try:
         with open(path, "rb") as handle:
             iterator = ArchiveIterator(handle, check_digests=True)
@@ -724,11 +614,6 @@ def _check_capture_file(path: Path, relative: str, dropped_ids: set[str]) -> Non
 
 def _validate(out: Path, plan: _Plan, staged: _Staged) -> None:
     """The staged version is complete: see step 1 of the module docstring."""
-    import pyarrow.parquet as pq
-
-    from pipelines.formats.schema import DOCUMENTS_SCHEMA
-    from pipelines.dataset.summary import REMOVALS_SCHEMA
-
     staging = out / STAGING_DIR
     new_files = set(staged.new_files)
     for relative in staged.new_files:
@@ -851,8 +736,6 @@ def _roll_back(out: Path, journal: dict[str, Any]) -> None:
 
 def _finish(out: Path, journal: dict[str, Any]) -> None:
     """Complete a committed removal (step 5). Idempotent."""
-    from pipelines.dataset.summary import write_summary
-
     for relative in journal.get("deletes", []):
         if (out / relative).exists():
             os.unlink(out / relative)
@@ -1003,8 +886,6 @@ def remove(
     staging = out / STAGING_DIR
     try:
         recovered = _resume_locked(out)
-        from crawler.jobs import recover_abandoned
-
         for repaired in recover_abandoned(out):
             logger.info("repaired the files of an interrupted worker: %s", repaired)
         job_locks = _hold_job_locks(out)
@@ -1103,34 +984,5 @@ def _only_warcinfo_left(plan: _Plan, relative: str) -> bool:
 
 
 # ------------------------------------------------------------------ command
-def cmd_remove(args: argparse.Namespace) -> int:
-    from crawler.errors import CliError
-
-    try:
-        urls = read_url_list(args.urls) if args.urls is not None else None
-        report = remove(args.dir, domain=args.domain, url_prefix=args.url_prefix, urls=urls, reason=args.reason, dry_run=args.dry_run)
-    except RemoveError as exc:
-        raise CliError(str(exc)) from None
-    sys.stdout.write(report.describe())
-    return 0
 
 
-def add_remove_command(subparsers: Any) -> None:
-    """Register ``remove DIR (--domain D | --url-prefix P | --urls FILE) --reason TEXT [--dry-run]``."""
-    parser = subparsers.add_parser(
-        "remove",
-        help="remove pages from an output folder on request (documents, WET text and WARC captures)",
-        description="Write a new version of the dataset in DIR without the pages that match: their documents rows, "
-        "their WET text and their WARC captures; WARC and WET files are rewritten so every remaining pointer still "
-        "resolves. Decisions are kept as the audit trail; the removal is recorded in data/removals and the summary "
-        "and dataset card are rebuilt (they do not name the removed URLs). Safe to interrupt: the old version stays "
-        "intact until the new one is complete, and the next remove or summary finishes or rolls back.",
-    )
-    parser.add_argument("dir", metavar="DIR", help="a tdmcrawl output folder")
-    selector = parser.add_mutually_exclusive_group(required=True)
-    selector.add_argument("--domain", metavar="D", help="a host and all its subdomains, e.g. example.org")
-    selector.add_argument("--url-prefix", metavar="P", help="every URL starting with P, e.g. https://example.org/blog/")
-    selector.add_argument("--urls", metavar="FILE", help="a file of URLs, one per line (# comments allowed)")
-    parser.add_argument("--reason", required=True, metavar="TEXT", help="why (recorded in the removals table and shown in the dataset card; do not put the URLs here)")
-    parser.add_argument("--dry-run", action="store_true", help="count the documents, records and files that would change, and change nothing")
-    parser.set_defaults(func=cmd_remove)

@@ -4,7 +4,7 @@ Owns ``summary.json`` (schema below, versioned), ``summary.md``, the charts,
 ``data/domains/domains.parquet`` and the dataset card ``README.md``. Everything
 is computed from the Parquet tables and the run manifests in ``runs/``, so
 the summary of a folder holding several crawls or the shards of several
-workers is the same whatever machine wrote them. ``SummaryExtension`` runs it
+workers is the same whatever machine wrote them. ``pipelines.summary_extension.SummaryExtension`` runs it
 when a crawl ends; ``tdmcrawl summary DIR`` runs it on any output folder.
 
 The fields answer the EU AI Act public training-content summary template
@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from crawler import PRODUCT_TOKEN, __version__
 from crawler.rights.policy import reason_family
 from crawler.urls import origin_of
-from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, SCHEMA_VERSION, column_descriptions
+from pipelines.dataset.croissant import write_croissant
+from pipelines.dataset.removals import removed_url_matcher
+from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, REMOVALS_SCHEMA, column_descriptions
 
 logger = logging.getLogger(__name__)
 
@@ -243,8 +244,6 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
         profiles[name] = {"name": name}
 
     crawl_ids = sorted(set(docs["dump"]) | set(decs["dump"]) | {r.get("crawl_id") for r in runs if r.get("crawl_id")})
-    from pipelines.dataset.remove import removed_url_matcher
-
     removed = removed_url_matcher(out)  # a removed page is not named again, not even as a seed
     summary: dict[str, Any] = {
         "schema": SUMMARY_SCHEMA,
@@ -359,16 +358,14 @@ def write_summary(out: Path | str) -> dict[str, Any]:
     charts = render_charts(summary, out)
     summary["charts"] = charts
     summary["artefacts"] = artefacts(out)
-    from pipelines.dataset.croissant import write_croissant
-
     croissant = write_croissant(out, summary)  # it lists every artefact with its sha256, so it cannot list itself
     summary["artefacts"].append({"path": croissant.name, "bytes": croissant.stat().st_size, "sha256": _sha256(croissant)})
-    _atomic_write(out / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
-    _atomic_write(out / "summary.md", render_markdown(summary))
-    _atomic_write(out / "README.md", render_card(summary))
+    atomic_write(out / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    atomic_write(out / "summary.md", render_markdown(summary))
+    atomic_write(out / "README.md", render_card(summary))
     licence, explanation = card_licence(summary["licences"]["by_license"])
     if explanation:
-        _atomic_write(out / "LICENSE.md", "# Licences of this dataset\n\n" + explanation + "\n\nThe licence of each document, where it was declared and the evidence are in the `license`, `license_source`, `license_evidence` and `license_candidates` columns of the `documents` config.\n")
+        atomic_write(out / "LICENSE.md", "# Licences of this dataset\n\n" + explanation + "\n\nThe licence of each document, where it was declared and the evidence are in the `license`, `license_source`, `license_evidence` and `license_candidates` columns of the `documents` config.\n")
     return summary
 
 
@@ -380,12 +377,7 @@ def _load_removals(out: Path) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k != "scope"} for row in table.to_pylist()]
 
 
-REMOVALS_SCHEMA = pa.schema(
-    [("removed_at", pa.string()), ("reason", pa.string()), ("scope", pa.string()), ("documents", pa.int64()), ("decisions", pa.int64())]
-)
-
-
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
@@ -618,85 +610,3 @@ def render_card(summary: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------ Scrapy extension
-class SummaryExtension:
-    """Writes the run manifest (``runs/<crawl>-<worker>.json``) when the crawl
-    starts and ends, then rebuilds the summary and card once every writer has
-    closed (``engine_stopped``)."""
-
-    def __init__(self, crawler: Any):
-        from scrapy import signals
-
-        from crawler.context import CrawlContext
-
-        self.crawler = crawler
-        self.context = CrawlContext.for_crawler(crawler)
-        self.enabled_summary = crawler.settings.getbool("TDMCRAWL_SUMMARY", True)
-        self.finish_reason: str | None = None
-        crawler.signals.connect(self.opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(self.stopped, signal=signals.engine_stopped)
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> "SummaryExtension":
-        return cls(crawler)
-
-    @property
-    def manifest_path(self) -> Path:
-        return self.context.output_dir / RUNS_DIR / f"{self.context.shard_name}.json"
-
-    def manifest(self, spider: Any, finished: bool) -> dict[str, Any]:
-        from crawler.context import software_versions
-
-        settings = self.crawler.settings
-        stats = {k: v for k, v in (self.crawler.stats.get_stats() or {}).items() if isinstance(v, (int, float, str))}
-        return {
-            "crawl_id": self.context.crawl_id,
-            "worker_id": self.context.worker_id,
-            "started_at": self.context.started_at,
-            "finished_at": time.time() if finished else None,
-            "finish_reason": self.finish_reason if finished else "running",
-            "seeds": list(getattr(spider, "seeds", []) or []),
-            "allowed_domains": list(getattr(spider, "allowed_domains", []) or []),
-            "max_pages": getattr(spider, "max_pages", None),
-            "max_depth": getattr(spider, "max_depth", None),
-            "user_agent": self.context.user_agent,
-            "product_token": self.context.token,
-            "contact": self.context.contact,
-            "operator": self.context.operator,
-            "purpose": self.context.purpose,
-            "hostname": self.context.hostname,
-            "software": software_versions(),
-            "policy": self.context.profile.as_dict(),
-            "politeness": {
-                "concurrent_requests": settings.getint("CONCURRENT_REQUESTS"),
-                "concurrent_requests_per_origin": settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
-                "download_delay": settings.getfloat("DOWNLOAD_DELAY"),
-                "autothrottle": settings.getbool("AUTOTHROTTLE_ENABLED"),
-                "crawl_delay_max": settings.getfloat("TDMCRAWL_CRAWL_DELAY_MAX"),
-                "download_maxsize": settings.getint("DOWNLOAD_MAXSIZE"),
-                "download_timeout": settings.getfloat("DOWNLOAD_TIMEOUT"),
-            },
-            "extractor": self.context.extract.as_json(),
-            "schema_version": SCHEMA_VERSION,
-            "stats": stats,
-        }
-
-    def _write_manifest(self, spider: Any, finished: bool) -> None:
-        self.manifest_path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.manifest_path, json.dumps(self.manifest(spider, finished), indent=2, default=str) + "\n")
-
-    def opened(self, spider: Any) -> None:
-        self._spider = spider
-        self._write_manifest(spider, finished=False)
-
-    def spider_closed(self, spider: Any, reason: str) -> None:
-        self.finish_reason = reason
-
-    def stopped(self) -> None:
-        spider = getattr(self, "_spider", None)
-        self._write_manifest(spider, finished=True)
-        if self.enabled_summary:
-            try:
-                write_summary(self.context.output_dir)
-            except Exception:
-                logger.exception("could not write the crawl summary; run `tdmcrawl summary %s`", self.context.output_dir)

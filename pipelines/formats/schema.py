@@ -141,3 +141,9 @@ DECISIONS_SCHEMA = _schema(_DECISION_COLUMNS, "decisions")
 
 def column_descriptions(schema: pa.Schema) -> dict[str, str]:
     return {f.name: (f.metadata or {}).get(b"description", b"").decode("utf-8") for f in schema}
+
+
+# data/removals: one row per `tdmcrawl remove` (the selector as JSON in `scope`).
+REMOVALS_SCHEMA = pa.schema(
+    [("removed_at", pa.string()), ("reason", pa.string()), ("scope", pa.string()), ("documents", pa.int64()), ("decisions", pa.int64())]
+)

@@ -17,13 +17,13 @@ import pytest
 from pipelines.dataset.lookup import (
     LookupInputError,
     LookupResult,
-    add_lookup_command,
     classify_query,
     lookup,
     render_html,
     render_json,
     render_text,
 )
+from crawler.commands.dataset import add_lookup_command
 from crawler.urls import origin_of, registered_domain
 from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
 
@@ -414,7 +414,7 @@ def _cli_has_lookup() -> bool:
     return True
 
 
-@pytest.mark.skipif(not _cli_has_lookup(), reason="`lookup` is not registered in crawler/commands/main.py yet (add_lookup_command)")
+@pytest.mark.skipif(not _cli_has_lookup(), reason="`lookup` is not registered in crawler/commands/ yet (add_lookup_command)")
 def test_tdmcrawl_lookup_exit_codes(output: Path, tmp_path: Path) -> None:
     from tests.conftest import run_tdmcrawl
 

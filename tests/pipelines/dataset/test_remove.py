@@ -61,7 +61,7 @@ commands = next(a for a in make_parser()._actions if isinstance(a, argparse._Sub
 if "remove" in commands.choices:
     sys.exit(main(argv))
 from crawler.errors import CliError
-from pipelines.dataset.remove import add_remove_command
+from crawler.commands.dataset import add_remove_command
 parser = argparse.ArgumentParser(prog="tdmcrawl")
 add_remove_command(parser.add_subparsers(dest="command", required=True))
 args = parser.parse_args(argv)
@@ -82,9 +82,9 @@ def start_remove(stop_at: str, *args: str) -> subprocess.Popen:
 
 
 def summary_recovers_removals() -> bool:
-    import crawler.commands.main
+    import crawler.commands.dataset
 
-    return "resume_interrupted_removal" in inspect.getsource(crawler.commands.main)
+    return "resume_interrupted_removal" in inspect.getsource(crawler.commands.dataset)
 
 
 def summary_hides_removed_seeds() -> bool:
