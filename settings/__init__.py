@@ -97,7 +97,7 @@ TDMCRAWL_PROGRESS_INTERVAL = 30.0
 TDMCRAWL_RETRY_AFTER_MAX = 600.0  # longest Retry-After honoured, seconds
 TDMCRAWL_FOLLOW_SITEMAPS = True  # read the sitemaps robots.txt lists (in scope only)
 
-# --- Jobs (resume after a crash; see crawler/jobs.py).
+# --- Jobs (resume after a crash; see crawler/jobs.py and pipelines/dataset/recovery.py).
 TDMCRAWL_JOB_DIR = None  # default <TDMCRAWL_OUTPUT_DIR>/.job; `tdmcrawl crawl` also sets JOBDIR=<job>/scrapy
 TDMCRAWL_APPEND = False  # allow a new crawl into an output folder holding a finished one
 TDMCRAWL_PREVIOUS = None  # an earlier output folder: incremental recrawl (conditional requests, unchanged, withdrawn)
