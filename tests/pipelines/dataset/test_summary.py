@@ -294,7 +294,7 @@ def test_push_dry_run_lists_the_dataset_and_nothing_else(demo_copy: Path) -> Non
     from huggingface_hub.hf_api import DEFAULT_IGNORE_PATTERNS
     from huggingface_hub.utils import filter_repo_objects
 
-    from crawler.commands.main import PUSH_ALWAYS_EXCLUDED
+    from crawler.commands.dataset import PUSH_ALWAYS_EXCLUDED
 
     every_file = [path.relative_to(out).as_posix() for path in sorted(out.glob("**/*")) if path.is_file()]
     assert sorted(filter_repo_objects(every_file, ignore_patterns=PUSH_ALWAYS_EXCLUDED + DEFAULT_IGNORE_PATTERNS)) == sorted(listed)
