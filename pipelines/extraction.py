@@ -17,7 +17,6 @@ from typing import Any
 from crawler import PRODUCT_TOKEN, __version__
 from crawler.model.capture import Capture
 from crawler.page import HTML_TYPES, ExtractOptions, ParsedPage, extractor_version, parse_page, sniff_media_type
-from crawler.rights.evidence import Evidence
 from crawler.rights.policy import STRICT, Decision, PolicyProfile
 from crawler.rights.stages import RightsAssessment
 from crawler.urls import origin_of, registered_domain, url_fingerprint
@@ -203,5 +202,3 @@ def process_page(job: PageJob) -> PageOutcome:
     )
 
 
-def evidence_line(evidence: tuple[Evidence, ...]) -> str | None:
-    return " | ".join(str(e) for e in evidence) or None

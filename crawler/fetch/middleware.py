@@ -47,7 +47,7 @@ from crawler.model.meta import (
     META_STOP,
     META_TRUNCATED,
 )
-from crawler.model.decisions import EXCLUDED, FAILED, STAGE_HEADERS, STAGE_REQUEST, DecisionRecord, digests
+from crawler.model.decisions import EXCLUDED, STAGE_HEADERS, STAGE_REQUEST, DecisionRecord
 from crawler.page import HTML_TYPES
 from crawler.rights.aitxt import AiTxt
 from crawler.rights.evidence import Evidence, Finding, FindingKind, Usage, Use, sha1_base32
@@ -739,18 +739,3 @@ def capture_from_response(response: Response, *, fetched_at: float | None = None
     )
 
 
-def excluded_failure_record(request: Request, reason: str, note: str, status: int | None = None) -> DecisionRecord:
-    redirects = request.meta.get("redirect_urls") or []
-    assessment: RightsAssessment | None = request.meta.get(META_ASSESSMENT)
-    return DecisionRecord(
-        url=redirects[0] if redirects else request.url,
-        decision=FAILED,
-        reason=reason,
-        evidence=(Evidence("http", request.url, note),),
-        stage="fetch",
-        final_url=request.url if redirects else None,
-        fetch_status=status,
-        depth=request.meta.get("depth", 0),
-        via=request.meta.get("tdmcrawl_via"),
-        policy_digests=digests(assessment.origin.digests) if assessment else (),
-    )

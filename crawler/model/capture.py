@@ -67,12 +67,6 @@ class Capture:
         value = self.header("Content-Type")
         return value.split(";", 1)[0].strip().lower() if value else None
 
-    @property
-    def declared_charset(self) -> str | None:
-        value = self.header("Content-Type") or ""
-        match = re.search(r"charset\s*=\s*\"?([A-Za-z0-9._:-]+)", value, re.IGNORECASE)
-        return match.group(1).lower() if match else None
-
 
 def reason_phrase(status: int) -> str:
     try:

@@ -75,13 +75,5 @@ class DecisionRecord:
         }
 
 
-def http_reason(status: int) -> str:
-    return f"http-{status}"
-
-
-def simple_evidence(signal: str, source: str, value: str, note: str = "") -> tuple[Evidence, ...]:
-    return (Evidence(signal, source, value, note=note),)
-
-
 def digests(values: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))

@@ -258,9 +258,6 @@ class LicenceResult:
     notes: tuple[str, ...] = ()
 
 
-NO_LICENCE = LicenceResult(None, None, None, (), None, False)
-
-
 # ---------------------------------------------------------------- URLs to SPDX
 def normalise_licence_url(url: str) -> str:
     """One spelling per licence URL.

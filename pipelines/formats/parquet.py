@@ -53,13 +53,13 @@ def rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     ``schema``, column by column: each column is one C-level conversion, so a
     row group costs the reactor milliseconds, not a Python loop over every cell."""
     columns = []
-    for field in schema:
-        values = [row.get(field.name) for row in rows]
-        if pa.types.is_timestamp(field.type):
+    for column in schema:
+        values = [row.get(column.name) for row in rows]
+        if pa.types.is_timestamp(column.type):
             values = [_micros(v) for v in values]
-            columns.append(pa.array(values, type=pa.int64()).cast(field.type))
+            columns.append(pa.array(values, type=pa.int64()).cast(column.type))
         else:
-            columns.append(pa.array(values, type=field.type))
+            columns.append(pa.array(values, type=column.type))
     return pa.Table.from_arrays(columns, schema=schema)
 
 

@@ -20,7 +20,7 @@ from typing import Iterator
 
 import pytest
 
-from crawler.localsite import LocalSite, Route, html
+from crawler.localsite import LocalSite, html
 from tests.conftest import REPO, CrawlResult
 
 ORIGINS = 3

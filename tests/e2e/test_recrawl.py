@@ -5,7 +5,6 @@ that added a reservation is ``withdrawn``."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
