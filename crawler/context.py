@@ -89,25 +89,25 @@ class CrawlContext:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "CrawlContext":
-        token = settings.get("TDMCRAWL_PRODUCT_TOKEN") or PRODUCT_TOKEN
-        output_dir = Path(settings.get("TDMCRAWL_OUTPUT_DIR") or "output/crawl")
+        token = settings.get("TDMCRAWL_PRODUCT_TOKEN")
+        output_dir = Path(settings.get("TDMCRAWL_OUTPUT_DIR"))
         job_dir = Path(settings.get("TDMCRAWL_JOB_DIR") or output_dir / ".job")
         contact = settings.get("TDMCRAWL_CONTACT") or None
         extract = dict(settings.getdict("TDMCRAWL_EXTRACT"))
-        if not settings.getbool("TDMCRAWL_EXTRACT_TEXT", True):
+        if not settings.getbool("TDMCRAWL_EXTRACT_TEXT"):
             extract["extract_text"] = False
         return cls(
             output_dir=output_dir,
             job_dir=job_dir,
             crawl_id=safe_name(settings.get("TDMCRAWL_CRAWL_ID") or resumable_crawl_id(job_dir) or new_crawl_id(), "crawl id"),
-            worker_id=safe_name(settings.get("TDMCRAWL_WORKER_ID") or "w0", "worker id"),
+            worker_id=safe_name(settings.get("TDMCRAWL_WORKER_ID"), "worker id"),
             token=token,
             contact=contact,
             user_agent=settings.get("USER_AGENT") or user_agent(contact, token),
             profile=PolicyProfile.from_mapping(settings.getdict("TDMCRAWL_POLICY")),
             extract=ExtractOptions(**extract),
             operator=settings.get("TDMCRAWL_OPERATOR") or (contact or "unspecified"),
-            purpose=settings.get("TDMCRAWL_PURPOSE") or "research: text and data mining / AI training corpus",
+            purpose=settings.get("TDMCRAWL_PURPOSE"),
         )
 
     @classmethod

@@ -19,7 +19,6 @@ from crawler.model.items import DocumentItem, RevisitItem
 from crawler.signals import policy_file_fetched, record_decision
 from crawler.workers import WorkerPool
 from pipelines.formats.warc import (
-    DEFAULT_MAX_FILE_SIZE,
     DocumentRecords,
     DocumentRecordsJob,
     SerializedRecord,
@@ -51,7 +50,7 @@ class WarcSets:
         sets = cls._by_crawler.get(crawler)
         if sets is None:
             context = CrawlContext.for_crawler(crawler)
-            max_size = crawler.settings.getint("TDMCRAWL_WARC_MAX_SIZE", DEFAULT_MAX_FILE_SIZE)  # type: ignore[attr-defined]
+            max_size = crawler.settings.getint("TDMCRAWL_WARC_MAX_SIZE")
             sets = cls._by_crawler[crawler] = cls(context, max_size)
             crawler.signals.connect(sets.close, signal=signals.spider_closed)  # type: ignore[attr-defined]
         return sets
@@ -99,7 +98,7 @@ class WarcPipeline:
         self.context = CrawlContext.for_crawler(crawler)
         self.sets = WarcSets.for_crawler(crawler)
         self.pool = WorkerPool.for_crawler(crawler)
-        self.write_wet = crawler.settings.getbool("TDMCRAWL_WRITE_WET", True)
+        self.write_wet = crawler.settings.getbool("TDMCRAWL_WRITE_WET")
         crawler.signals.connect(self.archive_policy_file, signal=policy_file_fetched)
 
     @classmethod

@@ -27,7 +27,7 @@ class SummaryExtension:
     def __init__(self, crawler: Any):
         self.crawler = crawler
         self.context = CrawlContext.for_crawler(crawler)
-        self.enabled_summary = crawler.settings.getbool("TDMCRAWL_SUMMARY", True)
+        self.enabled_summary = crawler.settings.getbool("TDMCRAWL_SUMMARY")
         self.finish_reason: str | None = None
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)

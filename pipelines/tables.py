@@ -17,7 +17,7 @@ from crawler.model.items import DocumentItem
 from crawler.previous import PreviousCrawl
 from crawler.rights.policy import reason_family
 from crawler.signals import decision_recorded
-from pipelines.formats.parquet import ROWS_PER_GROUP, ROWS_PER_SHARD, ShardedParquetWriter
+from pipelines.formats.parquet import ShardedParquetWriter
 from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
 
 
@@ -32,8 +32,8 @@ class DocumentsPipeline:
             self.context.output_dir / "data" / "documents",
             DOCUMENTS_SCHEMA,
             f"documents-{self.context.shard_name}",
-            rows_per_group=crawler.settings.getint("TDMCRAWL_PARQUET_ROWS_PER_GROUP", ROWS_PER_GROUP),
-            rows_per_shard=crawler.settings.getint("TDMCRAWL_PARQUET_ROWS_PER_SHARD", ROWS_PER_SHARD),
+            rows_per_group=crawler.settings.getint("TDMCRAWL_PARQUET_ROWS_PER_GROUP"),
+            rows_per_shard=crawler.settings.getint("TDMCRAWL_PARQUET_ROWS_PER_SHARD"),
         )
         self.columns = DOCUMENTS_SCHEMA.names
 
@@ -84,7 +84,7 @@ class DecisionsWriter:
             self.context.output_dir / "data" / "decisions",
             DECISIONS_SCHEMA,
             f"decisions-{self.context.shard_name}",
-            rows_per_group=crawler.settings.getint("TDMCRAWL_PARQUET_ROWS_PER_GROUP", ROWS_PER_GROUP) * 10,
+            rows_per_group=crawler.settings.getint("TDMCRAWL_PARQUET_ROWS_PER_GROUP") * 10,
         )
         crawler.signals.connect(self.record, signal=decision_recorded)
         crawler.signals.connect(self.close, signal=signals.spider_closed)

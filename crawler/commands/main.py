@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from crawler import PRODUCT_TOKEN, __version__
+from crawler import __version__
 from crawler.commands.common import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, non_negative_int, positive_int
 from crawler.commands.dataset import add_dataset_commands
 from crawler.errors import CliError
@@ -80,7 +80,7 @@ def build_settings(
             settings.setmodule(importlib.import_module(settings_module), priority="project")
         except ModuleNotFoundError:
             raise CliError(f"settings module {settings_module!r} not found") from None
-    token = settings.get("TDMCRAWL_PRODUCT_TOKEN") or PRODUCT_TOKEN
+    token = settings.get("TDMCRAWL_PRODUCT_TOKEN")
     values: dict[str, Any] = {
         "TDMCRAWL_OUTPUT_DIR": str(out),
         "TDMCRAWL_CONTACT": contact,

@@ -135,23 +135,24 @@ class SpawningRegistry:
         ``TDMCRAWL_REGISTRY_BATCH_DELAY``, ``TDMCRAWL_REGISTRY_BATCH_SIZE``,
         ``TDMCRAWL_REGISTRY_TIMEOUT``, ``TDMCRAWL_REGISTRY_RETRY_TIMES``,
         ``TDMCRAWL_REGISTRY_RETRY_DELAY``, ``TDMCRAWL_REGISTRY_CACHE_TTL``,
-        ``TDMCRAWL_REGISTRY_PAUSE`` and ``USER_AGENT`` (a Scrapy ``Settings`` or a dict)."""
+        ``TDMCRAWL_REGISTRY_PAUSE`` and ``USER_AGENT`` (a Scrapy ``Settings`` or a dict
+        holding them all; their defaults are in ``settings/__init__.py``)."""
         get = settings.get
         endpoint = get("TDMCRAWL_REGISTRY_SPAWNING_URL")
         if not endpoint:
             return None
         return cls(
             str(endpoint),
-            key_env=str(get("TDMCRAWL_REGISTRY_KEY_ENV") or DEFAULT_KEY_ENV),
+            key_env=str(get("TDMCRAWL_REGISTRY_KEY_ENV")),
             environ=environ,
             user_agent=str(get("USER_AGENT") or "tdmcrawl"),
-            batch_delay=float(get("TDMCRAWL_REGISTRY_BATCH_DELAY", 0.05)),
-            max_batch=int(get("TDMCRAWL_REGISTRY_BATCH_SIZE", 1000)),
-            timeout=float(get("TDMCRAWL_REGISTRY_TIMEOUT", 20.0)),
-            retry_times=int(get("TDMCRAWL_REGISTRY_RETRY_TIMES", 4)),
-            retry_delay=float(get("TDMCRAWL_REGISTRY_RETRY_DELAY", 1.0)),
-            cache_ttl=float(get("TDMCRAWL_REGISTRY_CACHE_TTL", 86400.0)),
-            pause_after_failure=float(get("TDMCRAWL_REGISTRY_PAUSE", 60.0)),
+            batch_delay=float(get("TDMCRAWL_REGISTRY_BATCH_DELAY")),
+            max_batch=int(get("TDMCRAWL_REGISTRY_BATCH_SIZE")),
+            timeout=float(get("TDMCRAWL_REGISTRY_TIMEOUT")),
+            retry_times=int(get("TDMCRAWL_REGISTRY_RETRY_TIMES")),
+            retry_delay=float(get("TDMCRAWL_REGISTRY_RETRY_DELAY")),
+            cache_ttl=float(get("TDMCRAWL_REGISTRY_CACHE_TTL")),
+            pause_after_failure=float(get("TDMCRAWL_REGISTRY_PAUSE")),
         )
 
     # ------------------------------------------------------------------ public

@@ -10,6 +10,7 @@ import pytest
 
 from crawler.fetch.registry_client import DEFAULT_KEY_ENV, SpawningRegistry
 from crawler.rights.registry import RegistryResult
+from tests.conftest import project_settings
 from tests.registry_server import QUERY_PATH, RegistryServer
 
 KEY = "test-key-123"
@@ -105,6 +106,7 @@ def test_a_missing_key_is_unavailable_and_the_server_is_never_contacted(server: 
 
 def test_the_key_is_read_from_the_variable_the_settings_name(server: RegistryServer) -> None:
     settings = {
+        **project_settings(),
         "TDMCRAWL_REGISTRY_SPAWNING_URL": server.endpoint,
         "TDMCRAWL_REGISTRY_KEY_ENV": "MY_REGISTRY_KEY",
         "TDMCRAWL_REGISTRY_BATCH_DELAY": 0.01,
