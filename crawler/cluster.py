@@ -39,7 +39,8 @@ from scrapy_redis.scheduler import Scheduler
 
 from crawler.context import CrawlContext
 from crawler.model.meta import META_SITEMAP
-from crawler.signals import decision_recorded
+from crawler.fetch.politeness import robots_delay
+from crawler.signals import decision_recorded, origin_rights_loaded
 from crawler.urls import origin_of
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class ClusterScheduler(Scheduler):
         # A worker takes no more than it can work on soon, so the others get a share
         # (Scrapy would otherwise pull CONCURRENT_REQUESTS requests that mostly wait
         # for their origin's turn).
-        scheduler.max_leases = crawler.settings.getint("TDMCRAWL_CLUSTER_LEASES", 8)
+        scheduler.max_leases = crawler.settings.getint("TDMCRAWL_CLUSTER_LEASES")
         scheduler.held: set[str] = set()
         crawler.tdmcrawl_scheduler = scheduler
         return scheduler
@@ -264,7 +265,14 @@ class ClusterPolitenessMiddleware:
         self.prefix = key_prefix(CrawlContext.for_crawler(crawler).crawl_id)
         self.hold_ms = int((crawler.settings.getfloat("DOWNLOAD_TIMEOUT") + 30) * 1000)
         self.default_delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
+        self.crawl_delay_max = crawler.settings.getfloat("TDMCRAWL_CRAWL_DELAY_MAX")
+        self.token = CrawlContext.for_crawler(crawler).token
+        self.min_delays: dict[str, float] = {}
         self.release_script = self.server.register_script(_RELEASE)
+        crawler.signals.connect(self._origin_rights_loaded, signal=origin_rights_loaded)
+
+    def _origin_rights_loaded(self, origin: str, rights: Any) -> None:
+        self.min_delays[origin] = min(robots_delay(rights.robots, self.token), self.crawl_delay_max)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "ClusterPolitenessMiddleware":
@@ -286,8 +294,7 @@ class ClusterPolitenessMiddleware:
             return
         key, token = lock
         origin = key.rsplit(":origin-lock:", 1)[1]
-        rights = getattr(self.crawler, "tdmcrawl_rights", None)
-        delay = max(self.default_delay, rights.min_delays.get(origin, 0.0) if rights else 0.0)
+        delay = max(self.default_delay, self.min_delays.get(origin, 0.0))
         self.release_script(keys=[key], args=[token, int(delay * 1000)])
 
     def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:

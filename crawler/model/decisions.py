@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
+from crawler.model.meta import META_VIA
 from crawler.rights.evidence import Evidence
 from crawler.rights.policy import reason_family
 from crawler.urls import origin_of, registered_domain
@@ -49,6 +50,36 @@ class DecisionRecord:
     def __post_init__(self) -> None:
         if self.decision not in DECISIONS:
             raise ValueError(f"unknown decision {self.decision!r}")
+
+    @classmethod
+    def for_request(
+        cls,
+        request: Any,
+        decision: str,
+        reason: str | None,
+        evidence: tuple[Evidence, ...],
+        *,
+        stage: str,
+        status: int | None = None,
+        policy_digests: tuple[str, ...] = (),
+        reservations: tuple[str, ...] = (),
+    ) -> "DecisionRecord":
+        """The record of a request (anything with ``url`` and ``meta``, a Scrapy
+        ``Request``): keyed by the URL first asked for, before any redirect."""
+        redirects = request.meta.get("redirect_urls") or []
+        return cls(
+            url=redirects[0] if redirects else request.url,
+            decision=decision,
+            reason=reason,
+            evidence=evidence,
+            stage=stage,
+            final_url=request.url if redirects else None,
+            fetch_status=status,
+            depth=request.meta.get("depth", 0),
+            via=request.meta.get(META_VIA),
+            policy_digests=policy_digests,
+            reservations=reservations,
+        )
 
     def row(self, *, crawl_id: str, profile: str) -> dict[str, object]:
         host = origin_of(self.url).host

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from twisted.internet import reactor
 from twisted.internet.error import DNSLookupError
 
+from crawler.fetch.addresses import AddressGuard
 from crawler.fetch.dns import PublicAddressResolver
 from tests.conftest import run_tdmcrawl
 
 
 def resolver(allowed: set[str], allow_private: bool = False) -> PublicAddressResolver:
     instance = PublicAddressResolver(reactor, cache_size=0, timeout=5.0)
-    instance.crawler = SimpleNamespace(tdmcrawl_rights=SimpleNamespace(allowed_addresses=allowed, allow_private=allow_private))
+    guard = AddressGuard(allow_private)
+    guard.allowed_addresses.update(allowed)
+    instance.guards = lambda: [guard]  # type: ignore[method-assign]
     return instance
 
 
@@ -51,3 +52,22 @@ def test_the_benchmark_profile_refuses_a_seed_off_loopback(tmp_path) -> None:
     done = run_tdmcrawl("crawl", "http://127.0.0.1:9/", "http://example.org/", "--out", str(tmp_path / "out"), "--settings", "settings.benchmark")
     assert done.returncode == 2, done.stderr
     assert "not on loopback: http://example.org/" in done.stderr
+
+
+def test_the_resolver_checks_with_the_guards_of_its_process_crawlers() -> None:
+    """Scrapy builds the resolver from the process, not from a crawler: the
+    guards are those the crawlers' rights middlewares made."""
+    from types import SimpleNamespace
+
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler(Spider, {"TDMCRAWL_ALLOW_PRIVATE_ADDRESSES": False})
+    instance = PublicAddressResolver(reactor, cache_size=0, timeout=5.0)
+    instance.owner = SimpleNamespace(crawlers={crawler}, settings=crawler.settings)
+    assert instance._only_allowed("10.0.0.7", "x") == "10.0.0.7"  # no guard yet: the rights middleware is off
+    guard = AddressGuard.for_crawler(crawler)
+    with pytest.raises(DNSLookupError, match="non-public address 10.0.0.7"):
+        instance._only_allowed("10.0.0.7", "rebind.example")
+    guard.allowed_addresses.add("10.0.0.7")  # a seed there
+    assert instance._only_allowed("10.0.0.7", "x") == "10.0.0.7"
