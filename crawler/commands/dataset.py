@@ -155,11 +155,13 @@ def add_remove_command(subparsers: Any) -> None:
 
 def add_dataset_commands(commands: Any) -> None:
     """Register ``summary``, ``push``, ``extract``, ``lookup`` and ``remove``."""
-    summary = commands.add_parser("summary", help="rebuild summary.json, summary.md, charts and the dataset card from an output folder", description="Rebuild the crawl summary and dataset card from the tables of DIR (also for folders holding several crawls or workers).")
+    summary = commands.add_parser("summary", help="rebuild summary.json, summary.md, charts and the dataset card from an output folder",
+        description="Rebuild the crawl summary and dataset card from the tables of DIR (also for folders holding several crawls or workers).")
     summary.add_argument("dir", metavar="DIR")
     summary.set_defaults(func=cmd_summary)
 
-    push = commands.add_parser("push", help="upload an output folder to the Hugging Face Hub as a dataset", description="Upload DIR to the Hub dataset REPO_ID with huggingface_hub (token from HF_TOKEN or `hf auth login`). Nothing is uploaded without this command.")
+    push = commands.add_parser("push", help="upload an output folder to the Hugging Face Hub as a dataset",
+        description="Upload DIR to the Hub dataset REPO_ID with huggingface_hub (token from HF_TOKEN or `hf auth login`). Nothing is uploaded without this command.")
     push.add_argument("dir", metavar="DIR")
     push.add_argument("repo_id", metavar="REPO_ID", help="e.g. my-org/my-crawl")
     push.add_argument("--private", action="store_true", help="create the dataset repository as private")
@@ -167,7 +169,8 @@ def add_dataset_commands(commands: Any) -> None:
     push.add_argument("--exclude", action="append", metavar="PATTERN", help="leave out files matching PATTERN (e.g. 'warc/*'); repeatable")
     push.set_defaults(func=cmd_push)
 
-    extract = commands.add_parser("extract", help="rebuild the documents table and WET files from the WARC files, without re-crawling", description="Re-extract text (and licences, languages) from the WARC captures of DIR with every core; the old documents table is replaced once the new one is complete.")
+    extract = commands.add_parser("extract", help="rebuild the documents table and WET files from the WARC files, without re-crawling",
+        description="Re-extract text (and licences, languages) from the WARC captures of DIR with every core; the old documents table is replaced once the new one is complete.")
     extract.add_argument("dir", metavar="DIR")
     extract.add_argument("--fast", action="store_true", help="trafilatura's fast mode")
     extract.add_argument("--favor-precision", action="store_true", help="prefer less text but less boilerplate")

@@ -340,7 +340,8 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--policy", default="strict", metavar="NAME", help="policy profile: which reservations exclude a document (strict, research-exception, or a module in settings/profiles/; default strict)")
+        p.add_argument("--policy", default="strict", metavar="NAME",
+            help="policy profile: which reservations exclude a document (strict, research-exception, or a module in settings/profiles/; default strict)")
         p.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="set any Scrapy or TDMCRAWL_ setting (repeatable)")
         p.add_argument("--quiet", action="store_true", help="no progress display and only warnings in the log")
         p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log level (default INFO)")
@@ -358,7 +359,8 @@ def make_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--allow-private-addresses", action="store_true", help="allow hosts that resolve to private, loopback or link-local addresses")
     crawl.add_argument("--crawl-id", metavar="ID", help="name of this crawl (default: generated from the time)")
     crawl.add_argument("--job", metavar="DIR", help="job directory (lock, frontier journal, Scrapy JOBDIR); default DIR/.job. Re-running the same command resumes an interrupted crawl")
-    crawl.add_argument("--previous", metavar="DIR", help="an earlier output of this crawl: revisit its pages with conditional requests (304 = unchanged, no body downloaded) and record pages whose rights now exclude them as withdrawn")
+    crawl.add_argument("--previous", metavar="DIR",
+        help="an earlier output of this crawl: revisit its pages with conditional requests (304 = unchanged, no body downloaded) and record pages whose rights now exclude them as withdrawn")
     crawl.add_argument("--append", action="store_true", help="add a new crawl to an output folder that already holds a finished one")
     crawl.add_argument("--redis", metavar="URL", help="run distributed on scrapy-redis: redis://HOST:PORT/DB holds the shared frontier; add workers with `tdmcrawl worker`")
     crawl.add_argument("--worker-id", metavar="ID", help="name of this worker in a distributed crawl (default HOST-PID); it is part of every output file name")
@@ -366,12 +368,14 @@ def make_parser() -> argparse.ArgumentParser:
     common(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
-    demo = commands.add_parser("demo", help="serve the bundled demo site on 127.0.0.1 and crawl it", description="Serve the bundled multi-origin demo site on 127.0.0.1 (free ports) and crawl it; works offline.")
+    demo = commands.add_parser("demo", help="serve the bundled demo site on 127.0.0.1 and crawl it",
+        description="Serve the bundled multi-origin demo site on 127.0.0.1 (free ports) and crawl it; works offline.")
     demo.add_argument("--out", default="output/demo", metavar="DIR", help="output folder (default output/demo)")
     common(demo)
     demo.set_defaults(func=cmd_demo)
 
-    worker = commands.add_parser("worker", help="join a distributed crawl started with `tdmcrawl crawl --redis`", description="Join a distributed crawl: take requests from the shared Redis frontier and write this worker's own WARC and Parquet shards into --out.")
+    worker = commands.add_parser("worker", help="join a distributed crawl started with `tdmcrawl crawl --redis`",
+        description="Join a distributed crawl: take requests from the shared Redis frontier and write this worker's own WARC and Parquet shards into --out.")
     worker.add_argument("--redis", required=True, metavar="URL", help="redis://HOST:PORT/DB of the crawl")
     worker.add_argument("--crawl-id", metavar="ID", help="the crawl to join (default: the latest started on this Redis)")
     worker.add_argument("--out", required=True, metavar="DIR", help="output folder (may be shared with other workers on the same machine)")

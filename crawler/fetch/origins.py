@@ -204,7 +204,8 @@ class Origins:
                     document = RslDocument.unavailable(url, fetched.error or f"HTTP {status}")
                     # RSL: the licence must be read before the site is used.
                     extra_findings.append(
-                        Finding("rsl", "rsl-unreachable", FindingKind.FETCH, True, evidence=(Evidence("rsl", url, fetched.error or f"HTTP {status}", note="RSL licence named in robots.txt could not be read"),))
+                        Finding("rsl", "rsl-unreachable", FindingKind.FETCH, True, evidence=(Evidence("rsl", url, fetched.error or f"HTTP {status}",
+                            note="RSL licence named in robots.txt could not be read"),))
                     )
                 else:
                     document = RslDocument.parse(fetched.body, source_url=url)

@@ -179,7 +179,8 @@ def extract_directory(out: Path | str, *, options: ExtractOptions | None = None,
                 crawl_ids.add(stored.crawl_id)
                 if writer is None:
                     writer = ShardedParquetWriter(new_docs, DOCUMENTS_SCHEMA, f"documents-{stored.crawl_id}-extract")
-                    wet = WarcFileSet(new_wet, f"{stored.crawl_id}-extract", suffix=".warc.wet.gz", info=[("isPartOf", stored.crawl_id), ("description", "extracted text, rebuilt by tdmcrawl extract")])
+                    wet = WarcFileSet(new_wet, f"{stored.crawl_id}-extract", suffix=".warc.wet.gz", info=[("isPartOf", stored.crawl_id), ("description",
+                        "extracted text, rebuilt by tdmcrawl extract")])
                 pending.append(asyncio.ensure_future(pool.run(_rebuild_job, (stored, options))))
                 if len(pending) >= pool.max_inflight:
                     await _drain(pending, writer, wet, counts, write_wet, build_conversion_record)

@@ -58,10 +58,13 @@ HUB_LICENCES = {
 }
 
 RIGHTS_PROTOCOLS = [
-    ("robots", "robots.txt (RFC 9309)", "fetch", "Obeyed for the product token; 4xx = allow all, 5xx/429/network error = fetch nothing and retry, then exclude; cached at most 24 h; 500 KiB parse limit; Crawl-delay and Request-rate applied."),
-    ("ai-agent", "robots.txt groups for AI-training crawlers", "use", "A Disallow for a known AI-training crawler (GPTBot, CCBot, ClaudeBot, Google-Extended, ...) on a path is read as a training reservation for that path."),
+    ("robots", "robots.txt (RFC 9309)", "fetch", "Obeyed for the product token; 4xx = allow all, 5xx/429/network error = fetch nothing and retry, then exclude; cached at most 24 h; 500 KiB "
+        "parse limit; Crawl-delay and Request-rate applied."),
+    ("ai-agent", "robots.txt groups for AI-training crawlers", "use",
+        "A Disallow for a known AI-training crawler (GPTBot, CCBot, ClaudeBot, Google-Extended, ...) on a path is read as a training reservation for that path."),
     ("tdmrep", "W3C TDMRep", "use", "/.well-known/tdmrep.json (first matching entry), tdm-reservation/tdm-policy headers and HTML meta, with the spec's precedence; absence never resets."),
-    ("content-usage", "IETF AI preferences (Content-Usage)", "use", "robots.txt Content-Usage rules (path-specific) and the Content-Usage header, parsed as RFC 9651 dictionaries, combined most restrictive; train-ai=n reserves."),
+    ("content-usage", "IETF AI preferences (Content-Usage)", "use",
+        "robots.txt Content-Usage rules (path-specific) and the Content-Usage header, parsed as RFC 9651 dictionaries, combined most restrictive; train-ai=n reserves."),
     ("content-signal", "Content Signals (robots.txt Content-Signal)", "use", "ai-train=no reserves."),
     ("x-robots-tag", "X-Robots-Tag noai / noimageai", "use", "All header instances; values scoped to another agent are not applied."),
     ("meta-robots", "meta robots noai / noimageai", "use", "<meta name=robots> and <meta name=tdmcrawl>."),
@@ -287,7 +290,8 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
         "licences": {
             "by_license": dict(licences.most_common()),
             "share_without_licence": round(licences.get("none", 0) / stored, 4) if stored else None,
-            "detection": "rel=license (link, a, area; head and body), CC RDFa, JSON-LD license, Dublin Core / dcterms, Link: rel=license headers; CC URLs normalised and mapped to SPDX; licence links of embedded images, figures, comments and hidden content are not the page's; several licences: the most restrictive is chosen",
+            "detection": "rel=license (link, a, area; head and body), CC RDFa, JSON-LD license, Dublin Core / dcterms, Link: rel=license headers; CC URLs normalised and mapped to SPDX; "
+                "licence links of embedded images, figures, comments and hidden content are not the page's; several licences: the most restrictive is chosen",
         },
         "languages": dict(languages.most_common()),
         "content_types": dict(content_types.most_common()),
@@ -365,7 +369,8 @@ def write_summary(out: Path | str) -> dict[str, Any]:
     atomic_write(out / "README.md", render_card(summary))
     licence, explanation = card_licence(summary["licences"]["by_license"])
     if explanation:
-        atomic_write(out / "LICENSE.md", "# Licences of this dataset\n\n" + explanation + "\n\nThe licence of each document, where it was declared and the evidence are in the `license`, `license_source`, `license_evidence` and `license_candidates` columns of the `documents` config.\n")
+        atomic_write(out / "LICENSE.md", "# Licences of this dataset\n\n" + explanation + "\n\nThe licence of each document, where it was declared and the evidence are in the `license`, "
+            "`license_source`, `license_evidence` and `license_candidates` columns of the `documents` config.\n")
     return summary
 
 

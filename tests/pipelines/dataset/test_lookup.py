@@ -327,7 +327,8 @@ def test_json_carries_every_list_and_the_counts(output: Path) -> None:
 
 def test_the_text_report_names_every_url_reason_and_signal(output: Path) -> None:
     text = render_text(lookup(output, "example.org"))
-    for needle in ("https://www.example.org/about/", "tdmrep-reserved", "evidence for https://example.org/private/", "http-404", "meta robots: index", "not honoured under the strict profile: tdmrep", "tdmcrawl remove"):
+    for needle in ("https://www.example.org/about/", "tdmrep-reserved", "evidence for https://example.org/private/", "http-404", "meta robots: index",
+        "not honoured under the strict profile: tdmrep", "tdmcrawl remove"):
         assert needle in text
 
 

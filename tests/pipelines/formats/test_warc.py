@@ -111,7 +111,8 @@ def test_rotation_never_splits_a_capture(tmp_path: Path) -> None:
 def test_conversion_record(tmp_path: Path) -> None:
     files = WarcFileSet(tmp_path, "WET", suffix=".warc.wet.gz")
     slot = files.reserve()
-    record = build_conversion_record(target_uri="http://x.test/p", refers_to="<urn:uuid:1>", date="2026-01-01T00:00:00.000000Z", text="Title\n\nBody text é", warcinfo_id=slot.warcinfo_id, language="en")
+    record = build_conversion_record(target_uri="http://x.test/p", refers_to="<urn:uuid:1>", date="2026-01-01T00:00:00.000000Z", text="Title\n\nBody text é", warcinfo_id=slot.warcinfo_id,
+        language="en")
     files.write(slot, [record])
     files.close()
     (_, headers, _, block) = records_of(tmp_path / files.closed_files[0])[1]
