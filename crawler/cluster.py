@@ -31,6 +31,7 @@ import os
 import socket
 import time
 import uuid
+import weakref
 from typing import Any
 
 from scrapy import signals
@@ -110,6 +111,13 @@ def load_config(server: Any, crawl_id: str | None) -> tuple[str, dict[str, Any]]
 class ClusterScheduler(Scheduler):
     """scrapy-redis's scheduler, with leases on the requests this worker took."""
 
+    _by_crawler: "weakref.WeakKeyDictionary[Any, ClusterScheduler]" = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, crawler: Any) -> "ClusterScheduler | None":
+        """The scheduler of ``crawler``, when it is this one (the coordinator's way to it)."""
+        return cls._by_crawler.get(crawler)
+
     @classmethod
     def from_crawler(cls, crawler: Any) -> "ClusterScheduler":
         scheduler = super().from_crawler(crawler)
@@ -124,7 +132,7 @@ class ClusterScheduler(Scheduler):
         # for their origin's turn).
         scheduler.max_leases = crawler.settings.getint("TDMCRAWL_CLUSTER_LEASES")
         scheduler.held: set[str] = set()
-        crawler.tdmcrawl_scheduler = scheduler
+        cls._by_crawler[crawler] = scheduler
         return scheduler
 
     def next_request(self) -> Any:
@@ -197,7 +205,7 @@ class ClusterCoordinator:
 
     @property
     def scheduler(self) -> ClusterScheduler | None:
-        return getattr(self.crawler, "tdmcrawl_scheduler", None)
+        return ClusterScheduler.of(self.crawler)
 
     def opened(self, spider: Any) -> None:
         from twisted.internet import task

@@ -108,11 +108,29 @@ def violations() -> list[str]:
         if top in SCRAPY and _within(imp.importer, "crawler.rights"):
             rule("the rights core imports no Scrapy", imp)
 
+    for name, path in modules.items():
+        for line in _crawler_attributes_set(path):
+            broken.append(f"components talk through signals, not attributes set on the crawler: {name} line {line}")
+
     graph: dict[str, set[str]] = {}
     for imp, target in ours:
         graph.setdefault(imp.importer, set()).add(target)
     broken.extend(f"no import cycle among our modules: {' -> '.join(cycle)}" for cycle in _cycles(graph))
     return broken
+
+
+def _crawler_attributes_set(path: Path) -> list[int]:
+    """Lines that set an attribute on a crawler (``crawler.x = …``, ``self.crawler.x = …``)."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+        for target in targets:
+            if isinstance(target, ast.Attribute):
+                owner = target.value
+                owner_name = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else ""
+                if owner_name == "crawler":
+                    lines.append(node.lineno)
+    return lines
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -188,10 +206,13 @@ def test_a_broken_rule_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         handle.write("\nfrom crawler.urls import origin_of  # noqa\n")
     with (tmp_path / "pipelines" / "formats" / "parquet.py").open("a") as handle:
         handle.write("\nfrom pipelines.tables import DocumentsPipeline  # noqa\n")
+    with (tmp_path / "crawler" / "fetch" / "politeness.py").open("a") as handle:
+        handle.write("\n\ndef _share(crawler):\n    crawler.tdmcrawl_politeness = None\n")
     monkeypatch.setattr(sys.modules[__name__], "REPO", tmp_path)
     found = violations()
     assert any(line.startswith("the rights core imports nothing of ours outside itself: crawler.rights.policy imports crawler.urls.origin_of") for line in found), found
     assert any(line.startswith("no import cycle among our modules:") and "pipelines.formats.parquet" in line for line in found), found
+    assert any(line.startswith("components talk through signals, not attributes set on the crawler: crawler.fetch.politeness") for line in found), found
 
 
 @pytest.mark.parametrize(
