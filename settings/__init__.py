@@ -81,11 +81,17 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.RightsMiddleware": 100,
 }
+# A request the spider yields that a spider middleware drops (DEPTH_LIMIT, URLLENGTH_LIMIT, …) gets its row.
+SPIDER_MIDDLEWARES = {
+    "crawler.audit_trail.SpiderOutputAudit": 1,  # next to the engine
+    "crawler.audit_trail.SpiderOutputTickets": 1000,  # next to the spider
+}
 ITEM_PIPELINES = {
     "pipelines.warc.WarcPipeline": 300,
     "pipelines.parquet.DocumentsPipeline": 400,
 }
 EXTENSIONS = {
+    "crawler.audit_trail.AuditTrail": 50,  # scope of every scheduled request; a row for each one the scheduler drops
     "pipelines.parquet.DecisionsWriter": 100,
     "crawler.politeness.Politeness": 200,  # after AutoThrottle (0), so its minimum delays win
     "crawler.progress.Progress": 900,

@@ -29,6 +29,7 @@ from twisted.internet.error import (
     TimeoutError as TwistedTimeoutError,
 )
 
+from crawler.audit_trail import request_record
 from crawler.context import CrawlContext
 from crawler.dns import NON_PUBLIC_NOTE
 from crawler.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_PAGE, DecisionRecord
@@ -140,7 +141,6 @@ class ResearchSpider(scrapy.Spider):
             raise UsageError(str(exc)) from None
         spider.sitemaps_seen: set[str] = set()
         crawler.signals.connect(spider.origin_loaded, signal=origin_rights_loaded)
-        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
     # ------------------------------------------------------------------ the job
@@ -162,6 +162,7 @@ class ResearchSpider(scrapy.Spider):
             )
         self.job = job
         self.pending: list[FrontierEntry] = []
+        self.decided_outside_frontier: set[str] = set()
         self.cluster = None
         if crawler.settings.get("TDMCRAWL_REDIS_URL"):
             from crawler.cluster import connect, key_prefix
@@ -181,7 +182,10 @@ class ResearchSpider(scrapy.Spider):
                 )
             job.reset_scrapy_queue()
             decided = decided_urls(context.output_dir, context.crawl_id)
-            for entry in job.read_frontier():
+            frontier = job.read_frontier()
+            # Decided, yet never admitted as a page: the sitemaps already read (not read again).
+            self.decided_outside_frontier = set(decided).difference(entry.url for entry in frontier)
+            for entry in frontier:
                 fingerprint = url_fingerprint(entry.url)
                 if fingerprint in self.seen:
                     continue
@@ -257,6 +261,8 @@ class ResearchSpider(scrapy.Spider):
 
     def request_for(self, url: str, *, depth: int, via: str | None, hops: str, seed: bool = False) -> scrapy.Request:
         meta: dict[str, Any] = {"depth": depth, "tdmcrawl_via": via, "tdmcrawl_hops": hops, META_SEED: seed}
+        if seed:
+            meta["allow_offsite"] = True  # seeds are crawled even outside --allowed-domains (their redirects are not: crawler.audit_trail)
         headers: dict[str, str] = {}
         previous = self.previous.lookup(url) if self.previous is not None else None
         if previous is not None:
@@ -301,15 +307,22 @@ class ResearchSpider(scrapy.Spider):
                 self._schedule_sitemap(safe, level=0)
 
     def _schedule_sitemap(self, url: str, level: int) -> None:
-        if url in self.sitemaps_seen or not is_crawlable_url(url) or not self.in_scope(url) or level > MAX_SITEMAP_LEVELS:
+        if url in self.sitemaps_seen or url in self.decided_outside_frontier or not is_crawlable_url(url) or not self.in_scope(url) or level > MAX_SITEMAP_LEVELS:
             return
         self.sitemaps_seen.add(url)
+        self.seen.add(url_fingerprint(url))  # a link to it is not a page of its own: one row per URL
         request = scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_error, priority=-1, meta={META_SITEMAP: True, "tdmcrawl_sitemap_level": level, "depth": 0})
         self.crawler.engine.crawl(request)
 
     async def parse_sitemap(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
-        sitemap = await self.pool.run(parse_sitemap, response.body)
+        try:
+            sitemap = await self.pool.run(parse_sitemap, response.body)
+        except Exception as exc:  # a sitemap the worker could not read is recorded, never lost
+            self._record_sitemap(response, FAILED, "extraction-error", f"{type(exc).__name__}: {exc}")
+            return
         self.crawler.stats.inc_value(f"tdmcrawl/sitemaps/{sitemap.kind}")
+        # A sitemap is read for its links; like every other URL requested, it has its row.
+        self._record_sitemap(response, EXCLUDED, "not-html", f"{sitemap.kind}: {len(sitemap.urls)} URLs listed")
         level = response.meta.get("tdmcrawl_sitemap_level", 0)
         if sitemap.kind == "sitemapindex":
             for url in sitemap.urls[:MAX_SITEMAPS_PER_ORIGIN]:
@@ -325,8 +338,13 @@ class ResearchSpider(scrapy.Spider):
             if is_crawlable_url(url) and self.admit(url, depth=1, via=response.url, hops="X"):
                 yield self.request_for(url, depth=1, via=response.url, hops="X")
 
+    def _record_sitemap(self, response: Any, decision: str, reason: str, value: str) -> None:
+        evidence = (Evidence("sitemap", response.url, value, note="read for the URLs it lists; only HTML pages are stored"),)
+        record_decision(self.crawler, request_record(response.request, decision, reason, evidence, stage=STAGE_PAGE, status=response.status))
+
     def sitemap_error(self, failure: Any) -> None:
         self.crawler.stats.inc_value("tdmcrawl/sitemaps/error")
+        self.on_error(failure)
 
     # ------------------------------------------------------------------ pages
     async def parse(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
@@ -431,27 +449,6 @@ class ResearchSpider(scrapy.Spider):
         )
 
     # ------------------------------------------------------------------ failures
-    def request_dropped(self, request: scrapy.Request, spider: Any = None) -> None:
-        """Scrapy's duplicate filter drops a redirect to a URL already scheduled:
-        the URL that redirected still gets its decision."""
-        redirects = request.meta.get("redirect_urls") or []
-        if not redirects or request.meta.get(META_SITEMAP):
-            return
-        loop = request.url in redirects
-        record_decision(
-            self.crawler,
-            DecisionRecord(
-                url=redirects[0],
-                decision=FAILED if loop else EXCLUDED,
-                reason="fetch-redirect-loop" if loop else "duplicate-redirect",
-                evidence=(Evidence("http", redirects[-1], f"redirects to {request.url}", note="a redirect loop" if loop else "that URL is already in the crawl"),),
-                stage=STAGE_FETCH,
-                final_url=request.url,
-                depth=request.meta.get("depth", 0),
-                via=request.meta.get("tdmcrawl_via"),
-            ),
-        )
-
     def on_error(self, failure: Any) -> None:
         error = failure.value
         request = failure.request

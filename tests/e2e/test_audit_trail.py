@@ -167,3 +167,15 @@ def test_the_invariant_reports_a_request_without_a_row(crawl, site_factory) -> N
     else:
         raise AssertionError("the audit trail helper missed a request without a decision")
     site.origins["a"].requests.pop()  # leave the site as the crawl left it for the test's own check
+
+
+def test_a_seed_outside_the_allowed_domains_is_crawled_and_its_redirect_out_of_them_is_recorded(crawl, site_factory) -> None:
+    """Seeds are crawled even outside --allowed-domains; Scrapy's offsite filter
+    used to drop such a seed without a row (and without a request)."""
+    site = site_factory({"a": {"/": page("seed", "/inside", "/away"), "/inside": page("inside"), "/away": redirect("http://localhost:9/elsewhere", 302)}})
+    result = crawl(site.url("a"), site.url("a", "/away"), args=("--allowed-domains", "example.org"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.decision_for(site.url("a"))["decision"] == "stored"
+    assert "/inside" not in site.paths("a")  # its links stay within the allowed domains
+    row = result.decision_for(site.url("a", "/away"))
+    assert (row["decision"], row["reason"], row["final_url"]) == ("excluded", "out-of-scope", "http://localhost:9/elsewhere")
