@@ -182,10 +182,7 @@ class ResearchSpider(scrapy.Spider):
                 )
             job.reset_scrapy_queue()
             decided = decided_urls(context.output_dir, context.crawl_id)
-            frontier = job.read_frontier()
-            # Decided, yet never admitted as a page: the sitemaps already read (not read again).
-            self.decided_outside_frontier = set(decided).difference(entry.url for entry in frontier)
-            for entry in frontier:
+            for entry in job.read_frontier():
                 fingerprint = url_fingerprint(entry.url)
                 if fingerprint in self.seen:
                     continue
@@ -193,6 +190,8 @@ class ResearchSpider(scrapy.Spider):
                 self.considered += 1
                 if entry.url not in decided:
                     self.pending.append(entry)
+            # Decided, yet never admitted as a page: the sitemaps already read (not read again).
+            self.decided_outside_frontier = {url for url in decided if url_fingerprint(url) not in self.seen}
             self.logger.info("resuming crawl %s: %d URLs admitted, %d without a decision", context.crawl_id, self.considered, len(self.pending))
         elif state.get("status") == FINISHED:
             # --append: the finished crawl's frontier and Scrapy's record of seen
