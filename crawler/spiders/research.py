@@ -232,6 +232,7 @@ class ResearchSpider(scrapy.Spider):
         if fingerprint in self.seen:
             return False
         if not self.in_scope(url):
+            self.seen.add(fingerprint)  # counted once: the summary reports distinct links never followed
             self.crawler.stats.inc_value("tdmcrawl/links/out_of_scope")
             return False
         if self.max_per_origin:
