@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from crawler.localsite import ReceivedRequest, Route, html, redirect, text
 from tests.audit import assert_audit_trail
@@ -50,7 +49,17 @@ def test_a_redirect_to_the_metadata_address_is_recorded_and_never_followed(crawl
     """The case of the issue: a page links to /to-metadata, which answers
     ``302 Location: http://169.254.169.254/latest/meta-data/``. Scrapy's offsite
     filter dropped the redirect and no row mentioned /to-metadata."""
-    site = site_factory({"a": {"/": page("home", "/to-metadata", "/to-elsewhere"), "/to-metadata": redirect(METADATA_URL, 302), "/to-elsewhere": redirect("http://elsewhere.invalid/page", 302)}})
+    outside = "http://elsewhere.invalid/direct"  # a plain link out of scope: never requested, no row, counted in the summary
+    site = site_factory(
+        {
+            "a": {
+                "/": page("home", "/to-metadata", "/to-elsewhere", outside, "/more"),
+                "/more": page("more", outside),
+                "/to-metadata": redirect(METADATA_URL, 302),
+                "/to-elsewhere": redirect("http://elsewhere.invalid/page", 302),
+            }
+        }
+    )
     log = tmp_path / "connections.log"
     result = crawl(site.url("a"), env={"PYTHONPATH": str(NETGUARD), "TDMCRAWL_TEST_CONNECT_LOG": str(log)})
     assert result.returncode == 0, result.stderr[-3000:]
@@ -60,6 +69,8 @@ def test_a_redirect_to_the_metadata_address_is_recorded_and_never_followed(crawl
     assert "169.254.169.254" in row["evidence"] and "127.0.0.1" in row["evidence"]  # the redirect and the scope it left
     elsewhere = result.decision_for(site.url("a", "/to-elsewhere"))
     assert (elsewhere["decision"], elsewhere["reason"], elsewhere["final_url"]) == ("excluded", "out-of-scope", "http://elsewhere.invalid/page")
+    assert not [r for r in result.decisions() if r["url"] == outside]
+    assert json.loads((result.out / "summary.json").read_text())["counts"]["links_out_of_scope"] == 1  # distinct links
     # nothing left loopback: every connection the crawler opened went to a test server
     opened = connections(log)
     assert opened and {host for host, _ in opened} == {"127.0.0.1"}, opened
