@@ -82,18 +82,16 @@ def _evidence_urls(row: dict[str, Any]) -> set[str]:
 
 
 def _finished(out: Path) -> bool:
-    """True when the output's last run ended on its own or was stopped cleanly
-    (a killed run that was never resumed is not finished)."""
-    manifests = sorted((out / "runs").glob("*.json"))
-    if not manifests:
-        return False
-    reasons = []
-    for path in manifests:
+    """True when a run into the output ended on its own or was stopped cleanly
+    (an output whose only run was killed, and never resumed, is not audited;
+    a killed cluster worker is, through the workers that finished the crawl)."""
+    for path in sorted((out / "runs").glob("*.json")):
         try:
-            reasons.append(json.loads(path.read_text("utf-8")).get("finish_reason"))
+            if json.loads(path.read_text("utf-8")).get("finish_reason") not in (None, "running"):
+                return True
         except (OSError, ValueError):
-            return False
-    return all(reason not in (None, "running") for reason in reasons)
+            continue
+    return False
 
 
 def _frontier(out: Path) -> list[str]:
