@@ -81,11 +81,17 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.fetch.middleware.RightsMiddleware": 100,
 }
+# A request the spider yields that a spider middleware drops (DEPTH_LIMIT, URLLENGTH_LIMIT, …) gets its row.
+SPIDER_MIDDLEWARES = {
+    "crawler.fetch.audit.SpiderOutputAudit": 1,  # next to the engine
+    "crawler.fetch.audit.SpiderOutputTickets": 1000,  # next to the spider
+}
 ITEM_PIPELINES = {
     "pipelines.archive.WarcPipeline": 300,
     "pipelines.tables.DocumentsPipeline": 400,
 }
 EXTENSIONS = {
+    "crawler.fetch.audit.AuditTrail": 50,  # the scope of every scheduled request; a row for each one the scheduler drops
     "pipelines.tables.DecisionsWriter": 100,
     "crawler.fetch.politeness.Politeness": 200,  # after AutoThrottle (0), so its minimum delays win
     "crawler.progress.Progress": 900,

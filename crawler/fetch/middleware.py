@@ -175,8 +175,9 @@ class RightsMiddleware:
 
         if request.meta.get(META_SITEMAP):
             # A sitemap is read only where robots.txt allows; it is not a document.
-            if not state.robots.can_fetch(request.url, self.token).allowed:
-                raise IgnoreRequest(f"sitemap disallowed by robots.txt: {request.url}")
+            verdict = state.robots.can_fetch(request.url, self.token)
+            if not verdict.allowed:
+                self._exclude(request, "robots-disallow", (verdict.evidence,), stage=STAGE_REQUEST, policy_digests=state.digests)
             return None
         assessment = assess_request(request.url, state, self.token)
         assessment = replace(assessment, origin=self._light(state))

@@ -65,13 +65,15 @@ class DecisionRecord:
         reservations: tuple[str, ...] = (),
     ) -> "DecisionRecord":
         """The record of a request (anything with ``url`` and ``meta``, a Scrapy
-        ``Request``): keyed by the URL first asked for, before any redirect."""
+        ``Request``): keyed by the URL first asked for, before any redirect;
+        every hop of its redirect chain is named in the evidence (``redirect``),
+        so each URL requested on its behalf is in the record."""
         redirects = request.meta.get("redirect_urls") or []
         return cls(
             url=redirects[0] if redirects else request.url,
             decision=decision,
             reason=reason,
-            evidence=evidence,
+            evidence=tuple(evidence) + redirect_evidence(redirects, request.url),
             stage=stage,
             final_url=request.url if redirects else None,
             fetch_status=status,
@@ -104,6 +106,12 @@ class DecisionRecord:
             "policy_profile": profile,
             "dump": crawl_id,
         }
+
+
+def redirect_evidence(redirects: Iterable[str], url: str) -> tuple[Evidence, ...]:
+    """One ``redirect`` evidence per hop of the chain ``redirects`` that ended at ``url``."""
+    chain = [*redirects, url]
+    return tuple(Evidence("redirect", hop, f"redirected to {target}") for hop, target in zip(chain, chain[1:]))
 
 
 def digests(values: Iterable[str | None]) -> tuple[str, ...]:

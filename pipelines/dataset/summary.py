@@ -236,6 +236,7 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
     scopes = []
     requests_sent = 0
     response_bytes = 0
+    links_out_of_scope = 0
     for run in runs:
         seeds.extend(run.get("seeds") or [])
         if run.get("user_agent"):
@@ -247,6 +248,8 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
         stats = run.get("stats") or {}
         requests_sent += int(stats.get("downloader/request_count", 0))
         response_bytes += int(stats.get("downloader/response_bytes", 0))
+        # Links never requested because they are outside the crawl's domains have no row; they are counted here.
+        links_out_of_scope += int(stats.get("tdmcrawl/links/out_of_scope", 0))
     for name in set(decs["policy_profile"]) - set(profiles):
         profiles[name] = {"name": name}
 
@@ -275,6 +278,7 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
             "urls_considered": len(decs["url"]),
             "requests_sent": requests_sent,
             "response_bytes": response_bytes,
+            "links_out_of_scope": links_out_of_scope,
             "documents_stored": stored,
             "urls_excluded": decision_counts.get("excluded", 0),
             "urls_failed": decision_counts.get("failed", 0),
@@ -470,6 +474,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
             [
                 ("URLs considered", counts["urls_considered"]),
                 ("requests sent", counts["requests_sent"]),
+                ("links out of scope, never requested", counts.get("links_out_of_scope", 0)),
                 ("documents stored", counts["documents_stored"]),
                 ("URLs excluded", counts["urls_excluded"]),
                 ("URLs failed", counts["urls_failed"]),

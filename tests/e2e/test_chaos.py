@@ -94,6 +94,7 @@ from tests.chaos import (
     refused_url,
     unresolvable_url,
 )
+from tests.audit import assert_audit_trail
 from tests.conftest import FAST, CrawlResult, run_tdmcrawl
 
 TRIES = RETRY_TIMES + 1
@@ -179,6 +180,10 @@ def test_the_crawl_finishes_and_decides_every_admitted_url_once(chaos: Chaos) ->
     assert set(urls) <= admitted
     stored = {row["url"] for row in chaos.decisions if row["decision"] == "stored"}
     assert stored == {d["fetch_redirect_chain"][0] if d["fetch_redirect_chain"] else d["url"] for d in chaos.documents}
+
+
+def test_every_request_the_servers_saw_has_its_rows(chaos: Chaos) -> None:
+    assert_audit_trail([chaos.result.out], [chaos.site])
 
 
 def test_the_crawl_exits_zero(chaos: Chaos) -> None:
