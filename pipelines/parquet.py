@@ -296,6 +296,7 @@ class DocumentsPipeline:
         record = DecisionRecord(
             url=item.original_url or row["url"],
             decision=STORED,
+            reason=f"truncated-{row['content_truncated']}" if row.get("content_truncated") else None,
             stage=STAGE_PAGE,
             final_url=row["url"],
             fetch_status=row.get("fetch_status"),
