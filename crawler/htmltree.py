@@ -36,12 +36,14 @@ RUNAWAY_NESTING = 64  # an element name repeated this often on one path from the
 LOST_DEPTH = "parse-depth"  # content_truncated value: the rest of the page was too deeply nested to parse
 
 REPAIR_AFTER_END = "content after </body> or </html> parsed into the body"
-REPAIR_DEEP = "nesting deeper than 256 levels: parsed with the depth limit lifted"
 REPAIR_FLATTENED = "nesting deeper than {limit} levels: <{tags}> tags dropped to parse the rest"
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# Characters XML cannot hold: libxml2 turns them into U+FFFD and trafilatura
+# then loses the whole text; trafilatura's own loader removes them first.
+_NOT_XML_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DOCUMENT_END_TAG = re.compile(r"</(?:body|html)(?:\s[^>]*)?>", re.IGNORECASE)
-_NOT_CONTENT = re.compile(r"<!--.*?-->|</(?:body|html)(?:\s[^>]*)?>|\s+", re.IGNORECASE | re.DOTALL)
+_NOT_CONTENT = re.compile(r"<!--.*?-->|<script\b.*?</script\s*>|</(?:body|html)(?:\s[^>]*)?>|\s+", re.IGNORECASE | re.DOTALL)
 # Never dropped to flatten a page: they carry links, rights signals or the document's frame.
 _KEEP_TAGS = frozenset({"html", "head", "body", "a", "area", "base", "meta", "link", "iframe", "frame", "script", "style", "title"})
 
@@ -49,6 +51,7 @@ _KEEP_TAGS = frozenset({"html", "head", "body", "a", "area", "base", "meta", "li
 @dataclass(frozen=True)
 class ParsedHtml:
     tree: lxml.html.HtmlElement
+    source: str  # the markup libxml2 parsed (after the repairs)
     repairs: tuple[str, ...] = ()  # what was done so that nothing is lost
     lost: str | None = None  # what could still not be parsed (with LOST_DEPTH), or None
 
@@ -95,29 +98,24 @@ def _without_tags(text: str, names: list[str]) -> str:
 def parse_html(text: str) -> ParsedHtml:
     """Parse decoded HTML; raises ``lxml.etree.ParserError`` / ``ValueError`` on
     a document libxml2 cannot read at all (empty)."""
-    text = _XML_DECLARATION.sub("", text, count=1)
+    text = _NOT_XML_CHARACTERS.sub("", _XML_DECLARATION.sub("", text, count=1))
     repairs: list[str] = []
     text, lifted = _lift_after_end_tags(text)
     if lifted:
         repairs.append(REPAIR_AFTER_END)
     tree, too_deep = _parse(text)
     if not too_deep:
-        if _depth_over(tree, 256):
-            repairs.append(REPAIR_DEEP)
-        return ParsedHtml(tree, tuple(repairs))
+        return ParsedHtml(tree, text, tuple(repairs))
     runaway = _runaway_tags(tree)
     if runaway:
-        flat_tree, still_too_deep = _parse(_without_tags(text, runaway))
+        text = _without_tags(text, runaway)
+        flat_tree, still_too_deep = _parse(text)
         repairs.append(REPAIR_FLATTENED.format(limit=MAX_DEPTH, tags="> <".join(runaway)))
         if not still_too_deep:
-            return ParsedHtml(flat_tree, tuple(repairs))
+            return ParsedHtml(flat_tree, text, tuple(repairs))
         tree = flat_tree
     lost = f"nesting deeper than {MAX_DEPTH} levels: the part of the page below that depth was not parsed (text and links lost)"
-    return ParsedHtml(tree, tuple(repairs), lost)
-
-
-def _depth_over(tree: lxml.html.HtmlElement, limit: int) -> bool:
-    return bool(tree.xpath(f"boolean(//*[count(ancestor::*) >= {int(limit)}])"))
+    return ParsedHtml(tree, text, tuple(repairs), lost)
 
 
 def strip_comments(tree: lxml.html.HtmlElement) -> None:
