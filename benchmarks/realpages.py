@@ -33,6 +33,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.server import _response, _serve_connection
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDER = REPO.parent / "shared" / "realpages"
 LOOPBACK = "127.0.0.1"
@@ -121,30 +123,6 @@ def load_pages(folder: Path) -> list[RealPage]:
     return pages
 
 
-def _response(content_type: str, body: bytes, status: str = "200 OK") -> bytes:
-    head = f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
-    return head.encode("ascii") + body
-
-
-_NOT_FOUND = _response("text/html", b"<h1>Not found</h1>", "404 Not Found")
-
-
-async def _serve(routes: dict[str, bytes], reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            parts = head.split(b"\r\n", 1)[0].decode("latin-1").split()
-            answer = routes.get(parts[1].split("?", 1)[0] if len(parts) > 1 else "/", _NOT_FOUND)
-            if parts and parts[0] == "HEAD":
-                answer = answer.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
-            writer.write(answer)
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
-        pass
-    finally:
-        writer.close()
-
-
 class PageServer:
     """The pages over ``origins`` loopback origins, from memory, in a thread."""
 
@@ -156,17 +134,17 @@ class PageServer:
             self.sockets.append(sock)
         self.bases = [f"http://{LOOPBACK}:{s.getsockname()[1]}" for s in self.sockets]
         self.url_of: dict[str, str] = {}
-        self.routes: list[dict[str, bytes]] = [{"/robots.txt": _response("text/plain", b"User-agent: *\nAllow: /\n")} for _ in self.sockets]
+        self.routes: list[dict[str, bytes]] = [{"/robots.txt": _response(200, "text/plain", b"User-agent: *\nAllow: /\n")} for _ in self.sockets]
         shares: list[list[str]] = [[] for _ in self.sockets]
         for index, page in enumerate(pages):
             origin = index % len(self.sockets)
             path = f"/article/{page.id}.html"
-            self.routes[origin][path] = _response("text/html; charset=utf-8", page.body)
+            self.routes[origin][path] = _response(200, "text/html; charset=utf-8", page.body)
             self.url_of[page.id] = self.bases[origin] + path
             shares[origin].append(path)
         for origin, paths in enumerate(shares):
             links = "".join(f'<li><a href="{p}">{p}</a></li>' for p in paths)
-            self.routes[origin]["/"] = _response("text/html; charset=utf-8", f"<!DOCTYPE html><html><head><title>Index</title></head><body><ul>{links}</ul></body></html>".encode())
+            self.routes[origin]["/"] = _response(200, "text/html; charset=utf-8", f"<!DOCTYPE html><html><head><title>Index</title></head><body><ul>{links}</ul></body></html>".encode())
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -175,7 +153,7 @@ class PageServer:
 
         async def start() -> None:
             for sock, routes in zip(self.sockets, self.routes):
-                await asyncio.start_server(lambda r, w, routes=routes: _serve(routes, r, w), sock=sock)
+                await asyncio.start_server(lambda r, w, routes=routes: _serve_connection(routes, r, w), sock=sock)
 
         self.loop.run_until_complete(start())
         self.loop.run_forever()
