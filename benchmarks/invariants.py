@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import lxml.html
 
 from crawler.htmltree import parse_html
-from crawler.page import ExtractOptions, decode, link_candidates, parse_page, resolve_links, trafilatura_arguments
+from crawler.page import ExtractOptions, decode, parse_page, resolve_links, trafilatura_arguments
 
 __all__ = ["PageCheck", "check_page", "html5_links", "direct_text"]
 

@@ -74,7 +74,7 @@ class ParsedPage:
     parse_error: str | None = None
     extracted: bool = True
     timings: dict[str, float] = field(default_factory=dict)
-    repairs: tuple[str, ...] = ()  # what the parse did so that nothing is lost (crawler.htmltree)
+    repairs: tuple[str, ...] = ()  # what the parse did so that nothing is lost (crawler.htmltree), and caps that left links unread
     lost: str | None = None  # what the parse could still not keep; the row says so in content_truncated
 
 
@@ -111,14 +111,20 @@ def read_metas(tree: lxml.html.HtmlElement) -> tuple[tuple[str, str], ...]:
 _XLINK_HREF = "xlink:href"  # SVG links, as libxml2's HTML parser names the attribute
 
 
-def link_candidates(tree: lxml.html.HtmlElement) -> tuple[str | None, list[tuple[str, bool]]]:
-    """(``<base href>``, [(href, nofollow)]) in document order: ``<a>`` and
-    ``<area>`` hrefs (SVG ``xlink:href`` too) and ``<iframe>``/``<frame>``
-    sources, which a browser loads as pages of their own."""
+LINKS_CAPPED = f"more than {MAX_LINKS} links or {MAX_ANCHORS} anchors: the rest of the page's links were not followed"
+
+
+def link_candidates(tree: lxml.html.HtmlElement) -> tuple[str | None, list[tuple[str, bool]], bool]:
+    """(``<base href>``, [(href, nofollow)], capped) in document order: ``<a>``
+    and ``<area>`` hrefs (SVG ``xlink:href`` too) and ``<iframe>``/``<frame>``
+    sources, which a browser loads as pages of their own; ``capped`` when the
+    page has more than MAX_ANCHORS of them."""
     base_element = next((b for b in tree.iter("base") if b.get("href")), None)
     candidates = []
+    capped = False
     for examined, element in enumerate(tree.iter("a", "area", "iframe", "frame")):
         if examined >= MAX_ANCHORS:
+            capped = True
             break
         if element.tag in ("iframe", "frame"):
             href, nofollow = element.get("src"), False
@@ -127,14 +133,16 @@ def link_candidates(tree: lxml.html.HtmlElement) -> tuple[str | None, list[tuple
             nofollow = "nofollow" in (element.get("rel") or "").lower().split()
         if href:
             candidates.append((href, nofollow))
-    return (base_element.get("href") if base_element is not None else None), candidates
+    return (base_element.get("href") if base_element is not None else None), candidates, capped
 
 
-def read_links(tree: lxml.html.HtmlElement, base_url: str) -> tuple[str, ...]:
-    """Absolute, fragment-free, percent-encoded http(s) links, in document
-    order, de-duplicated; links marked ``rel=nofollow`` are not followed."""
-    base_href, candidates = link_candidates(tree)
-    return resolve_links(candidates, base_url, base_href)
+def read_links(tree: lxml.html.HtmlElement, base_url: str) -> tuple[tuple[str, ...], bool]:
+    """(links, capped): absolute, fragment-free, percent-encoded http(s) links,
+    in document order, de-duplicated; links marked ``rel=nofollow`` are not
+    followed; ``capped`` when a cap left some of the page's links unread."""
+    base_href, candidates, capped = link_candidates(tree)
+    links = resolve_links(candidates, base_url, base_href)
+    return links, capped or len(links) >= MAX_LINKS
 
 
 def resolve_links(candidates: Sequence[tuple[str, bool]], base_url: str, base_href: str | None) -> tuple[str, ...]:
@@ -251,7 +259,7 @@ def parse_page(
     metas = read_metas(tree)
     if not declared:
         declared = next((content for name, content in metas if name == "content-language"), "").strip()
-    links = read_links(tree, url)
+    links, links_capped = read_links(tree, url)
     licence = detect_licences(tree, base_url=url, headers=headers)
     extract = options.extract_text and len(body) <= MAX_EXTRACT_BYTES
     if extract:
@@ -273,7 +281,7 @@ def parse_page(
         text_sha256=hashlib.sha256(page_text.encode("utf-8")).hexdigest(),
         licence=licence,
         extracted=extract,
-        repairs=parsed_html.repairs,
+        repairs=parsed_html.repairs + ((LINKS_CAPPED,) if links_capped else ()),
         lost=parsed_html.lost,
     )
 

@@ -70,3 +70,12 @@ def test_react_separators_no_longer_cut_paragraphs() -> None:
 def test_nothing_is_moved_when_only_whitespace_comments_or_scripts_follow_the_end() -> None:
     assert parse_html("<html><body><p>x</p></body></html>\n<!-- cache --><script>var a = '<a>';</script>\n").repairs == ()
     assert parse_html("<html><body><p>x</p></body></html><a href='/y'>y</a>").repairs == (REPAIR_AFTER_END,)
+
+
+def test_a_page_with_more_links_than_the_cap_says_so() -> None:
+    from crawler.page import LINKS_CAPPED, MAX_LINKS
+
+    body = ("<html><body>" + "".join(f"<a href='/l/{n}'>{n}</a>" for n in range(MAX_LINKS + 10)) + "</body></html>").encode()
+    page = parse_page(body, url=PAGE_URL, content_type="text/html")
+    assert len(page.links) == MAX_LINKS and LINKS_CAPPED in page.repairs
+    assert LINKS_CAPPED not in parse_page(b"<html><body><a href='/x'>x</a></body></html>", url=PAGE_URL, content_type="text/html").repairs
