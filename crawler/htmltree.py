@@ -42,8 +42,9 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 # Characters XML cannot hold: libxml2 turns them into U+FFFD and trafilatura
 # then loses the whole text; trafilatura's own loader removes them first.
 _NOT_XML_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_DOCUMENT_END_TAG = re.compile(r"</(?:body|html)(?:\s[^>]*)?>", re.IGNORECASE)
-_NOT_CONTENT = re.compile(r"<!--.*?-->|<script\b.*?</script\s*>|</(?:body|html)(?:\s[^>]*)?>|\s+", re.IGNORECASE | re.DOTALL)
+# Bounded and stopping at "<", so that hostile input (a million "</body " without ">") stays linear.
+_DOCUMENT_END_TAG = re.compile(r"</(?:body|html)(?:\s[^<>]{0,200})?>", re.IGNORECASE)
+_NOT_CONTENT = re.compile(r"\s+|<!--.*?-->|<script\b[^<>]{0,2000}>.*?</script\s*>|</(?:body|html)(?:\s[^<>]{0,200})?>", re.IGNORECASE | re.DOTALL)
 # Never dropped to flatten a page: they carry links, rights signals or the document's frame.
 _KEEP_TAGS = frozenset({"html", "head", "body", "a", "area", "base", "meta", "link", "iframe", "frame", "script", "style", "title"})
 
@@ -54,6 +55,10 @@ class ParsedHtml:
     source: str  # the markup libxml2 parsed (after the repairs)
     repairs: tuple[str, ...] = ()  # what was done so that nothing is lost
     lost: str | None = None  # what could still not be parsed (with LOST_DEPTH), or None
+
+    @property
+    def has_comments(self) -> bool:
+        return "<!--" in self.source  # a scan of the text costs far less than a walk of the tree
 
     @property
     def truncated(self) -> str | None:
@@ -71,9 +76,19 @@ def _lift_after_end_tags(text: str) -> tuple[str, bool]:
     """Drop ``</body>``/``</html>`` when content follows the first of them:
     libxml2 then leaves that content in the body, where HTML5 puts it."""
     first = _DOCUMENT_END_TAG.search(text)
-    if first is None or not _NOT_CONTENT.sub("", text[first.end():]):
+    if first is None or not _content_follows(text, first.end()):
         return text, False
     return _DOCUMENT_END_TAG.sub("", text), True
+
+
+def _content_follows(text: str, position: int) -> bool:
+    """Anything but whitespace, comments, scripts and more end tags after ``position``."""
+    while position < len(text):
+        skipped = _NOT_CONTENT.match(text, position)
+        if skipped is None:
+            return True
+        position = skipped.end()
+    return False
 
 
 def _runaway_tags(tree: lxml.html.HtmlElement) -> list[str]:
@@ -91,7 +106,7 @@ def _runaway_tags(tree: lxml.html.HtmlElement) -> list[str]:
 
 
 def _without_tags(text: str, names: list[str]) -> str:
-    pattern = re.compile(r"</?(?:%s)(?=[\s/>])[^>]*>" % "|".join(re.escape(n) for n in names), re.IGNORECASE)
+    pattern = re.compile(r"</?(?:%s)(?=[\s/>])[^<>]*>" % "|".join(re.escape(n) for n in names), re.IGNORECASE)
     return pattern.sub("", text)
 
 

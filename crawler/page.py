@@ -262,7 +262,7 @@ def parse_page(
     links, links_capped = read_links(tree, url)
     licence = detect_licences(tree, base_url=url, headers=headers)
     extract = options.extract_text and len(body) <= MAX_EXTRACT_BYTES
-    if extract:
+    if extract and parsed_html.has_comments:
         # After the licence reading (it reads licences left in comments): React's
         # <!-- --> separators would end each paragraph at the first one.
         strip_comments(tree)
