@@ -190,7 +190,11 @@ def process_page(job: PageJob) -> PageOutcome:
     )
     if parsed.lost and not row["content_truncated"]:
         row["content_truncated"] = LOST_DEPTH  # the body is whole; the parse could not hold all of it
-    row["parse_notes"] = [*parsed.repairs, *([parsed.lost] if parsed.lost else [])]
+    row["parse_notes"] = [
+        *parsed.repairs,
+        *([parsed.lost] if parsed.lost else []),
+        *(["page over 5 MB: text not extracted"] if job.options.extract_text and not parsed.extracted else []),
+    ]
     row.update(_licence_columns(parsed))
     row.update({k: rights.get(k) for k in RIGHTS_COLUMNS})
     for list_column in ("robots_directives", "ai_agent_restrictions", "reservations"):

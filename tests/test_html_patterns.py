@@ -79,3 +79,23 @@ def test_a_page_with_more_links_than_the_cap_says_so() -> None:
     page = parse_page(body, url=PAGE_URL, content_type="text/html")
     assert len(page.links) == MAX_LINKS and LINKS_CAPPED in page.repairs
     assert LINKS_CAPPED not in parse_page(b"<html><body><a href='/x'>x</a></body></html>", url=PAGE_URL, content_type="text/html").repairs
+
+
+def _row(body: bytes) -> dict:
+    from crawler.capture import Capture
+    from pipelines.extraction import PageJob, process_page
+
+    capture = Capture(PAGE_URL, 200, (("Content-Type", "text/html; charset=utf-8"),), body, 0.0)
+    outcome = process_page(PageJob(capture, None, stored_rights={}))
+    assert outcome.failure is None
+    return outcome.row
+
+
+def test_the_row_says_what_the_parse_did_and_what_it_lost() -> None:
+    (capped,) = [p for p in PATTERNS if p.lost]
+    row = _row(capped.body)
+    assert row["content_truncated"] == LOST_DEPTH and any("2048 levels" in note for note in row["parse_notes"])
+    row = _row(next(p for p in PATTERNS if p.name == "links-after-html").body)
+    assert row["content_truncated"] is None and row["parse_notes"] == [REPAIR_AFTER_END]
+    row = _row(b"<html><body><p>" + b"word " * (1024 * 1024 + 10) + b"</p></body></html>")
+    assert row["parse_notes"] == ["page over 5 MB: text not extracted"] and row["text"] == ""
