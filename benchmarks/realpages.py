@@ -170,7 +170,7 @@ class PageServer:
 # ---------------------------------------------------------------- the crawl and the comparison
 def crawl(seeds: list[str], out: Path) -> subprocess.CompletedProcess:
     command = [
-        sys.executable, "-m", "crawler.cli", "crawl", *seeds, "--out", str(out), "--quiet", "--max-depth", "1",
+        sys.executable, "-m", "crawler.commands.main", "crawl", *seeds, "--out", str(out), "--quiet", "--max-depth", "1",
         "--settings", "settings.benchmark", "-s", "TDMCRAWL_SUMMARY=False",
     ]
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1800)

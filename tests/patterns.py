@@ -54,6 +54,7 @@ def _u(path: str) -> str:
 
 
 DEEP = 300
+XHTML_DOCTYPE = "<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0 Strict//EN' 'http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd'>"
 SPANS = "<span>" * DEEP
 FONTS = "<font face='Arial'>" * DEEP
 
@@ -270,7 +271,8 @@ PATTERNS: list[Pattern] = [
     Pattern(
         "xml-declaration-xhtml",
         "XHTML 1.0 pages served as application/xhtml+xml with an <?xml?> declaration",
-        b"<?xml version='1.0' encoding='utf-8'?>" + doc(para("Strict"), doctype="<!DOCTYPE html PUBLIC '-//W3C//DTD XHTML 1.0 Strict//EN' 'http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd'>").replace(b"<html lang='en'>", b"<html xmlns='http://www.w3.org/1999/xhtml' lang='en'>"),
+        b"<?xml version='1.0' encoding='utf-8'?>"
+        + doc(para("Strict"), doctype=XHTML_DOCTYPE).replace(b"<html lang='en'>", b"<html xmlns='http://www.w3.org/1999/xhtml' lang='en'>"),
         content_type="application/xhtml+xml",
         text=("Strict",),
     ),

@@ -82,7 +82,7 @@ def test_a_page_with_more_links_than_the_cap_says_so() -> None:
 
 
 def _row(body: bytes) -> dict:
-    from crawler.capture import Capture
+    from crawler.model.capture import Capture
     from pipelines.extraction import PageJob, process_page
 
     capture = Capture(PAGE_URL, 200, (("Content-Type", "text/html; charset=utf-8"),), body, 0.0)
