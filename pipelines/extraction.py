@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler import PRODUCT_TOKEN, __version__
+from crawler.htmltree import LOST_DEPTH
 from crawler.model.capture import Capture
 from crawler.page import HTML_TYPES, ExtractOptions, ParsedPage, extractor_version, parse_page, sniff_media_type
 from crawler.rights.policy import STRICT, Decision, PolicyProfile
@@ -125,6 +126,8 @@ def metadata_fields(row: dict[str, Any], capture: Capture) -> tuple[tuple[str, s
         ("policy-profile", row.get("policy_profile") or ""),
         ("extractor", f"{row.get('extractor')} {row.get('extractor_options')}"),
         ("text-sha256", row.get("text_sha256") or ""),
+        ("content-truncated", row.get("content_truncated") or ""),
+        *(("html-parse", note) for note in row.get("parse_notes") or ()),
         ("scrapy-redirect-urls", " ".join(capture.redirect_chain)),
         ("tdmcrawl-rights", json.dumps({k: row.get(k) for k in RIGHTS_COLUMNS}, ensure_ascii=False, default=str)),
     ]
@@ -185,6 +188,13 @@ def process_page(job: PageJob) -> PageOutcome:
         extractor=extractor_version() if parsed.extracted else ("deferred" if not job.options.extract_text else "skipped: page over 5 MB"),
         extractor_options=job.options.as_json(),
     )
+    if parsed.lost and not row["content_truncated"]:
+        row["content_truncated"] = LOST_DEPTH  # the body is whole; the parse could not hold all of it
+    row["parse_notes"] = [
+        *parsed.repairs,
+        *([parsed.lost] if parsed.lost else []),
+        *(["page over 5 MB: text not extracted"] if job.options.extract_text and not parsed.extracted else []),
+    ]
     row.update(_licence_columns(parsed))
     row.update({k: rights.get(k) for k in RIGHTS_COLUMNS})
     for list_column in ("robots_directives", "ai_agent_restrictions", "reservations"):

@@ -114,5 +114,12 @@ def redirect_evidence(redirects: Iterable[str], url: str) -> tuple[Evidence, ...
     return tuple(Evidence("redirect", hop, f"redirected to {target}") for hop, target in zip(chain, chain[1:]))
 
 
+def stored_reason(content_truncated: str | None) -> str | None:
+    """The reason of a ``stored`` decision: none for a whole document,
+    ``truncated-<why>`` when part of the page was cut (``length``, ``time``, or
+    ``parse-depth`` for a page nested deeper than the parser holds)."""
+    return f"truncated-{content_truncated}" if content_truncated else None
+
+
 def digests(values: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
