@@ -20,6 +20,7 @@ from typing import Any
 
 from crawler import PRODUCT_TOKEN, __version__
 from crawler.capture import BODY_CONVENTION
+from crawler.document import DocumentOptions
 from crawler.page import ExtractOptions
 from crawler.rights.policy import PolicyProfile
 
@@ -72,6 +73,15 @@ def resumable_crawl_id(job_dir: Path) -> str | None:
     return None
 
 
+def _document_options(settings: Any) -> DocumentOptions:
+    try:
+        return DocumentOptions.from_settings(settings)
+    except ValueError as exc:
+        from scrapy.exceptions import UsageError
+
+        raise UsageError(f"TDMCRAWL_DOCUMENTS: {exc}") from None
+
+
 @dataclass
 class CrawlContext:
     output_dir: Path
@@ -85,6 +95,7 @@ class CrawlContext:
     extract: ExtractOptions
     operator: str
     purpose: str
+    documents: DocumentOptions = field(default_factory=DocumentOptions)
     started_at: float = field(default_factory=time.time)
     hostname: str = field(default_factory=socket.gethostname)
 
@@ -109,6 +120,7 @@ class CrawlContext:
             extract=ExtractOptions(**extract),
             operator=settings.get("TDMCRAWL_OPERATOR") or (contact or "unspecified"),
             purpose=settings.get("TDMCRAWL_PURPOSE") or "research: text and data mining / AI training corpus",
+            documents=_document_options(settings),
         )
 
     @classmethod
@@ -140,5 +152,6 @@ class CrawlContext:
             ("robots-policy", "RFC 9309 (Protego matching; 4xx allow, 5xx/429/network error disallow and retry, 24 h cache, 500 KiB parse limit)"),
             ("rights-policy", f"profile {self.profile.name}: honours {', '.join(sorted(self.profile.honoured)) or 'no reservations (recorded only)'}"),
             ("purpose", self.purpose),
+            ("document-types", ", ".join(("html", *self.documents.kinds))),
             ("body-convention", BODY_CONVENTION),
         ]

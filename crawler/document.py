@@ -166,6 +166,14 @@ class OpenedDocument:
             return _failure_of(error, "text extraction")
 
 
+def warm_up() -> None:
+    """Import pypdf (and its crypto provider) in a worker before the first
+    document, so the per-file memory cap measures the file, not the import."""
+    import pypdf  # noqa: F401
+
+    pypdf_version()
+
+
 @lru_cache(maxsize=1)
 def pypdf_version() -> str:
     import pypdf
@@ -360,14 +368,15 @@ def _open_epub(body: bytes, options: DocumentOptions) -> "OpenedDocument | Docum
     if rights.problem == "malformed" and not rights.fields:
         return DocumentFailure("document-malformed", "; ".join(rights.notes) or "package document unreadable")
     chapters = _spine(package, package_path, set(names))
-    return OpenedDocument(EPUB, rights, len(chapters), f"tdmcrawl-epub {_lxml_version()}", _epub=_Epub(archive, budget, tuple(chapters)))
+    return OpenedDocument(EPUB, rights, len(chapters), _epub_extractor(), _epub=_Epub(archive, budget, tuple(chapters)))
 
 
 @lru_cache(maxsize=1)
-def _lxml_version() -> str:
+def _epub_extractor() -> str:
+    """Name and version, one word each: the spine's XHTML read with lxml."""
     import lxml
 
-    return f"(lxml {lxml.__version__})"
+    return f"lxml-epub {lxml.__version__}"
 
 
 def _xml(data: bytes) -> Any:

@@ -11,7 +11,9 @@ A downloader middleware that replaces Scrapy's ``RobotsTxtMiddleware``:
   parked and the file retried with back-off; when the retries are spent they
   are recorded as excluded (``robots-unreachable-…``) and the crawl goes on.
 * when the headers arrive (``headers_received``): the header-stage decision;
-  a reserved or non-HTML response is stopped before its body is downloaded.
+  a reserved or non-HTML response is stopped before its body is downloaded
+  (unless it is a PDF or EPUB the crawl takes: ``TDMCRAWL_DOCUMENTS``; those are
+  read whole, up to ``TDMCRAWL_DOCUMENT_MAX_SIZE``).
 
 Every exclusion is recorded with ``decision_recorded``; nothing excluded
 reaches the spider. Crawl-delay and Request-rate become the origin's minimum
@@ -156,6 +158,7 @@ class RightsMiddleware:
         self.download_maxsize = settings.getint("DOWNLOAD_MAXSIZE")
         self.decompression_ratio = settings.getfloat("TDMCRAWL_DECOMPRESSION_RATIO", 100.0)
         self.decompression_floor = settings.getint("TDMCRAWL_DECOMPRESSION_FLOOR", 1024 * 1024)
+        self.documents = self.context.documents
         self.allowed_addresses: set[str] = set()
         self._dns: dict[str, tuple[float, tuple[str, ...]]] = {}
         self.origins: dict[str, _OriginEntry] = {}
@@ -685,6 +688,13 @@ class RightsMiddleware:
     def _headers_received(self, headers: Any, body_length: int, request: Request, spider: Any = None) -> None:
         if request.meta.get(META_POLICY_FILE):
             return
+        declared_type = (headers.get("Content-Type") or b"").decode("latin-1")
+        document = self.documents.kind_of_response(declared_type, request.url) if self.documents.kinds and not headers.get("Location") else None
+        if document is not None:
+            # Fetched whole up to the document cap (Scrapy reads download_maxsize after this
+            # signal): a larger one fails as fetch-size-limit, it is never stored cut.
+            request.meta["download_maxsize"] = self.documents.max_size
+            request.meta["download_warnsize"] = self.documents.max_size
         encoding = headers.get("Content-Encoding")
         if encoding:
             request.meta[META_ENCODING] = encoding.decode("latin-1")
@@ -698,9 +708,9 @@ class RightsMiddleware:
             return  # not ours, or a redirect: its target is judged on its own
         pairs = header_pairs(headers)
         request.meta[META_ORIGINAL_HEADERS] = pairs
-        content_type = (headers.get("Content-Type") or b"").decode("latin-1").split(";", 1)[0].strip().lower()
-        if content_type and content_type not in HTML_TYPES:
-            request.meta[META_STOP] = ("not-html", (Evidence("http", "header:Content-Type", content_type, note="only HTML pages are stored"),), (), ())
+        content_type = declared_type.split(";", 1)[0].strip().lower()
+        if content_type and content_type not in HTML_TYPES and document is None:
+            request.meta[META_STOP] = ("not-html", (Evidence("http", "header:Content-Type", content_type, note="only HTML pages (and the PDF / EPUB types TDMCRAWL_DOCUMENTS asks for) are stored"),), (), ())
             raise StopDownload(fail=False)
         judged = assessment.with_headers(None, pairs)
         request.meta[META_ASSESSMENT] = judged

@@ -183,7 +183,8 @@ class WorkerPool:
                 None if workers < 0 else workers,
                 soft_timeout=settings.getfloat("TDMCRAWL_EXTRACT_TIMEOUT", DEFAULT_SOFT_TIMEOUT),
                 batch_size=settings.getint("TDMCRAWL_WORKER_BATCH", DEFAULT_BATCH_SIZE),
-                preload=("trafilatura", "crawler.page", "pipelines.extraction", "pipelines.warc"),
+                preload=("trafilatura", "crawler.page", "pipelines.extraction", "pipelines.warc")
+                + (("crawler.document",) if settings.getlist("TDMCRAWL_DOCUMENTS") else ()),
                 longest_job=settings.getfloat("TDMCRAWL_DOCUMENT_TIMEOUT", 0.0) if settings.getlist("TDMCRAWL_DOCUMENTS") else None,
             )
             cls._by_crawler[crawler] = pool
