@@ -119,3 +119,35 @@ def test_any_bytes_give_a_value_never_an_exception(data: bytes) -> None:
     for packet in (data, build.XMP_HEAD + data, b"<package>" + data):
         assert read_xmp(packet).carrier == "pdf"
         assert read_epub_package(packet).carrier == "epub"
+
+
+# The layout ExifTool writes (seen in public write-ups of its output): one
+# rdf:Description per namespace, single quotes, WebStatement as rdf:resource,
+# and a cc:License description of the licence itself, which declares nothing.
+EXIFTOOL_XMP = b"""<?xpacket begin='\xef\xbb\xbf' id='W5M0MpCehiHzreSzNTczkc9d'?>
+<x:xmpmeta xmlns:x='adobe:ns:meta/' x:xmptk='Image::ExifTool 12.40'>
+<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>
+ <rdf:Description rdf:about='' xmlns:cc='http://creativecommons.org/ns#'>
+  <cc:license rdf:resource='https://creativecommons.org/licenses/by-sa/4.0/'/>
+ </rdf:Description>
+ <rdf:Description rdf:about='' xmlns:dc='http://purl.org/dc/elements/1.1/'>
+  <dc:rights><rdf:Alt><rdf:li xml:lang='de'>Alle Rechte beim Fotografen</rdf:li><rdf:li xml:lang='x-default'>(c) the photographer. Licensed CC BY-SA 4.0.</rdf:li></rdf:Alt></dc:rights>
+ </rdf:Description>
+ <rdf:Description rdf:about='' xmlns:xmpRights='http://ns.adobe.com/xap/1.0/rights/'>
+  <xmpRights:Marked>True</xmpRights:Marked>
+  <xmpRights:WebStatement rdf:resource='https://example.org/photos/42'/>
+ </rdf:Description>
+ <rdf:Description rdf:about='' xmlns:tdm='http://www.w3.org/ns/tdmrep/' tdm:reservation='1'/>
+ <cc:License xmlns:cc='http://creativecommons.org/ns#' rdf:about='https://creativecommons.org/licenses/by-nd/4.0/'/>
+</rdf:RDF>
+</x:xmpmeta>
+<?xpacket end='w'?>"""
+
+
+def test_the_exiftool_layout() -> None:
+    rights = read_xmp(EXIFTOOL_XMP)
+    assert rights.tdm.reservation == 1
+    licence = rights.licence("https://example.org/photos/42.pdf")
+    assert (licence.license, licence.source) == ("CC-BY-SA-4.0", "xmp-cc-license")
+    assert ("xmp-dc:rights", "(c) the photographer. Licensed CC BY-SA 4.0.") in rights.fields  # x-default first
+    assert not any("by-nd" in (c.url or "") for c in licence.candidates)
