@@ -442,7 +442,10 @@ def make_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--max-pages", type=positive_int, metavar="N", help="consider at most N page URLs (seeds included)")
     crawl.add_argument("--max-depth", type=_non_negative_int, metavar="N", help="follow links at most N hops from a seed")
     crawl.add_argument("--max-pages-per-origin", type=_non_negative_int, metavar="N", help="consider at most N URLs of one origin (spider-trap guard; default 50000, 0 = no cap)")
-    crawl.add_argument("--documents", metavar="TYPES", help="also collect these document types, comma-separated: pdf, epub (default: HTML only); fetched whole up to TDMCRAWL_DOCUMENT_MAX_SIZE (100 MiB), rights read from inside the file")
+    crawl.add_argument(
+        "--documents", metavar="TYPES",
+        help="also collect these document types, comma-separated: pdf, epub (default: HTML only); fetched whole up to TDMCRAWL_DOCUMENT_MAX_SIZE (100 MiB), rights read from inside the file",
+    )
     crawl.add_argument("--allowed-domains", nargs="+", metavar="DOMAIN", help="domains to stay within (default: the seeds' registered domains)")
     crawl.add_argument("--contact", metavar="URL_OR_EMAIL", help="how site owners reach you; goes into the User-Agent: tdmcrawl/VERSION (+CONTACT)")
     crawl.add_argument("--registry-file", action="append", metavar="FILE", help="a local opt-out registry file (domains, URL prefixes, URLs, globs; format in crawler/rights/registry.py); repeatable")

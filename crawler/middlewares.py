@@ -710,7 +710,8 @@ class RightsMiddleware:
         request.meta[META_ORIGINAL_HEADERS] = pairs
         content_type = declared_type.split(";", 1)[0].strip().lower()
         if content_type and content_type not in HTML_TYPES and document is None:
-            request.meta[META_STOP] = ("not-html", (Evidence("http", "header:Content-Type", content_type, note="only HTML pages (and the PDF / EPUB types TDMCRAWL_DOCUMENTS asks for) are stored"),), (), ())
+            note = "only HTML pages (and the PDF / EPUB types TDMCRAWL_DOCUMENTS asks for) are stored"
+            request.meta[META_STOP] = ("not-html", (Evidence("http", "header:Content-Type", content_type, note=note),), (), ())
             raise StopDownload(fail=False)
         judged = assessment.with_headers(None, pairs)
         request.meta[META_ASSESSMENT] = judged

@@ -25,6 +25,7 @@ from crawler.rights.licence import LicenceResult
 from crawler.rights.policy import STRICT, Decision, PolicyProfile
 from crawler.rights.stages import RightsAssessment
 from crawler.urls import origin_of, registered_domain, url_fingerprint
+from crawler.workers import job_limits
 
 
 @dataclass(frozen=True)
@@ -236,8 +237,6 @@ def process_document(job: PageJob, kind: str) -> PageOutcome:
     """A PDF or EPUB: its embedded rights (the last TDMRep carrier) are read and
     judged first; only a document that may be stored has its text extracted.
     A hostile file gives a failure reason, never a crash or a silent drop."""
-    from crawler.workers import job_limits
-
     capture = job.capture
     options = job.documents
     identified = MEDIA_TYPES[kind]

@@ -533,7 +533,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
     share = summary["licences"]["share_without_licence"]
     if share is not None:
         parts.append(f"\nShare of documents without a detected licence: {share:.0%}.")
-    parts += ["", "## Languages and content types", "", _table(summary["languages"].items(), ("language", "documents")), "", _table(summary["content_types"].items(), ("content type", "documents")), "", document_types_sentence(summary)]
+    parts += ["", "## Languages and content types", "", _table(summary["languages"].items(), ("language", "documents"))]
+    parts += ["", _table(summary["content_types"].items(), ("content type", "documents")), "", document_types_sentence(summary)]
     domains = summary["domains"]
     parts += [
         "",

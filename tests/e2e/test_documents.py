@@ -34,7 +34,12 @@ FILES = {
     "/docs/plain.pdf": lambda: binary(build.pdf([REPORT, "Second page: the boathouse roof was repaired."], info={"Title": "Lake survey"})),
     "/docs/reserved.pdf": lambda: binary(build.pdf(["Reserved text must never be stored."], metadata=build.xmp(build.tdm_description("1", POLICY), build.PDFA_EXTENSION_FOR_TDM))),
     "/docs/reserved-attribute.pdf": lambda: binary(build.pdf(["Reserved, attribute form."], metadata=build.xmp(build.tdm_description("1", form="attribute")), metadata_filter=True)),
-    "/docs/cc.pdf": lambda: binary(build.pdf(["Openly licensed survey notes."], metadata=build.xmp(build.tdm_description("0"), build.licence_description(cc_license="http://creativecommons.org/licenses/by-sa/4.0/deed.de", rights="Copyright 2026 Lake Survey")))),
+    "/docs/cc.pdf": lambda: binary(
+        build.pdf(
+            ["Openly licensed survey notes."],
+            metadata=build.xmp(build.tdm_description("0"), build.licence_description(cc_license="http://creativecommons.org/licenses/by-sa/4.0/deed.de", rights="Copyright 2026 Lake Survey")),
+        )
+    ),
     "/docs/ali.pdf": lambda: binary(build.pdf(["ALI licensed."], metadata=build.xmp(build.licence_description(ali="https://creativecommons.org/licenses/by/4.0/")))),
     "/docs/header-open-xmp-reserved.pdf": lambda: binary(build.pdf(["Header says open."], metadata=build.xmp(build.tdm_description("1"))), headers=(("tdm-reservation", "0"),)),
     "/reserved-area/xmp-open.pdf": lambda: binary(build.pdf(["The file says open."], metadata=build.xmp(build.tdm_description("0")))),
