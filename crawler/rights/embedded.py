@@ -21,8 +21,9 @@ properties (``pdfaProperty:name`` "reservation") declares nothing.
 
 The caller hands in bytes already taken out of the file; packets larger than
 :data:`XMP_MAX_BYTES` are refused (``problem`` ``too-large``) because a
-reservation may sit past any cut. No Scrapy, no I/O, never raises: malformed
-XML is read leniently with a note.
+reservation may sit past any cut. No Scrapy, no I/O, never raises (but
+``MemoryError``, which the caller reports): malformed XML is read leniently
+with a note.
 """
 
 from __future__ import annotations
@@ -169,6 +170,8 @@ def read_xmp(data: bytes) -> EmbeddedRights:
         return EmbeddedRights("pdf", problem="too-large", notes=(note,))
     try:
         return _read_xmp(bytes(data))
+    except MemoryError:
+        raise  # a memory cap reached is the caller's failure, never "no rights found"
     except Exception as error:  # outside input never makes the rights core raise
         return EmbeddedRights("pdf", problem="malformed", notes=(f"XMP unreadable: {type(error).__name__}",))
 
@@ -277,6 +280,8 @@ def read_epub_package(data: bytes) -> EmbeddedRights:
         return EmbeddedRights("epub", problem="too-large", notes=(note,))
     try:
         return _read_epub_package(bytes(data))
+    except MemoryError:
+        raise
     except Exception as error:
         return EmbeddedRights("epub", problem="malformed", notes=(f"package document unreadable: {type(error).__name__}",))
 
@@ -338,7 +343,3 @@ def _read_epub_package(data: bytes) -> EmbeddedRights:
     tdm = tdm_from_values(reservations[:MAX_VALUES], policies[:MAX_VALUES], "epub", where="epub-opf:tdm:reservation", policy_where="epub-opf:tdm:policy", note=note)
     return EmbeddedRights("epub", tdm, tuple(declarations[:MAX_VALUES * 2]), tuple(fields[:MAX_VALUES * 4]), _short(title), _short(language, 35), "malformed" if how else None, tuple(notes))
 
-
-def unreadable_tdm(carrier: str, note: str) -> TdmValue:
-    """An unset value whose evidence says why the embedded metadata was not read."""
-    return TdmValue(None, None, None, (Evidence(SIGNAL, f"{carrier}:metadata", "", note=note),))
