@@ -36,7 +36,7 @@ from lxml import etree
 
 from .evidence import Evidence, clean_evidence_text
 from .licence import Declaration, LicenceResult, licence_from_declarations
-from .tdmrep import SIGNAL, UNSET, TdmValue, tdm_from_values
+from .tdmrep import UNSET, TdmValue, tdm_from_values
 
 XMP_MAX_BYTES = 1024 * 1024  # real packets are a few KB (tens with a thumbnail)
 PACKAGE_MAX_BYTES = 1024 * 1024  # an EPUB package document
