@@ -161,7 +161,7 @@ def measure_tdmcrawl(seeds: list[str], work: Path, *, extract: bool, documents: 
     if out.exists():
         shutil.rmtree(out)
     command = [
-        sys.executable, "-m", "crawler.cli", "crawl", *seeds, "--out", str(out), "--quiet",
+        sys.executable, "-m", "crawler.commands.main", "crawl", *seeds, "--out", str(out), "--quiet",
         "--settings", "settings.benchmark", "-s", f"TDMCRAWL_EXTRACT_TEXT={extract}", "-s", "TDMCRAWL_SUMMARY=False",
         *(("--documents", documents) if documents else ()),
     ]

@@ -72,10 +72,10 @@ class DocumentOptions:
         kinds = parse_kinds(settings.getlist("TDMCRAWL_DOCUMENTS"))
         return cls(
             kinds=kinds,
-            max_size=settings.getint("TDMCRAWL_DOCUMENT_MAX_SIZE", cls.max_size),
-            max_pages=settings.getint("TDMCRAWL_DOCUMENT_MAX_PAGES", cls.max_pages),
-            timeout=settings.getfloat("TDMCRAWL_DOCUMENT_TIMEOUT", cls.timeout),
-            memory=settings.getint("TDMCRAWL_DOCUMENT_MEMORY", cls.memory),
+            max_size=settings.getint("TDMCRAWL_DOCUMENT_MAX_SIZE"),
+            max_pages=settings.getint("TDMCRAWL_DOCUMENT_MAX_PAGES"),
+            timeout=settings.getfloat("TDMCRAWL_DOCUMENT_TIMEOUT"),
+            memory=settings.getint("TDMCRAWL_DOCUMENT_MEMORY"),
         )
 
     def with_all_kinds(self) -> "DocumentOptions":

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler import PRODUCT_TOKEN, __version__
-from crawler.capture import Capture
 from crawler.document import MEDIA_TYPES, DocumentFailure, DocumentOptions, declared_kind, open_document, pdf_page_count, sniff_kind
+from crawler.model.capture import Capture
 from crawler.page import HTML_TYPES, ExtractOptions, count_words, extractor_version, identify_language, parse_page, sniff_media_type
-from crawler.rights.evidence import Evidence
 from crawler.rights.licence import LicenceResult
 from crawler.rights.policy import STRICT, Decision, PolicyProfile
 from crawler.rights.stages import RightsAssessment
 from crawler.urls import origin_of, registered_domain, url_fingerprint
 from crawler.workers import job_limits
+from pipelines.formats.warc import DocumentRecordsJob, build_document_records
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class PageOutcome:
     identified_type: str = "text/html"
     metadata: tuple[tuple[str, str], ...] = ()  # warc-fields of the metadata record
     link_fingerprints: tuple[int, ...] = ()  # crawler.urls.url_fingerprint of each link, computed here, off the reactor
-    records: Any = None  # pipelines.warc.DocumentRecords, when the job carried warcinfo ids
+    records: Any = None  # pipelines.formats.warc.DocumentRecords, when the job carried warcinfo ids
     row_json: str | None = None  # the row as its journal line (without the WARC location), encoded here
 
 
@@ -221,8 +221,6 @@ def _stored(
     metadata = metadata_fields(row, capture, embedded)
     records = None
     if job.warcinfo_ids is not None:
-        from pipelines.warc import DocumentRecordsJob, build_document_records
-
         warc_info, wet_info = job.warcinfo_ids
         records = build_document_records(
             DocumentRecordsJob(capture, warc_info, metadata, identified, wet_info if row.get("text") else None, row.get("text") or "", row.get("title"), row.get("language"))
@@ -281,7 +279,3 @@ def process_document(job: PageJob, kind: str) -> PageOutcome:
     row.update(_licence_columns(licence))
     fields = (("document-type", kind), *embedded.fields, ("document-notes", "; ".join(embedded.notes)), ("document-limits", options.as_json()))
     return _stored(job, row, rights, decision, (), False, identified, (), fields)
-
-
-def evidence_line(evidence: tuple[Evidence, ...]) -> str | None:
-    return " | ".join(str(e) for e in evidence) or None

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from crawler.capture import Capture
+from crawler.model.capture import Capture
 from crawler.document import DocumentFailure, DocumentOptions, declared_kind, open_document, parse_kinds, sniff_kind
 from crawler.workers import ExtractionTimeout, WorkerPool
 from pipelines.extraction import PageJob, process_page
