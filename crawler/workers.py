@@ -31,8 +31,9 @@ WORKER_START_TIMEOUT = 300  # seconds for the fork server to import and the firs
 TASKS_PER_WORKER = 2000  # a worker is replaced after this many batches (bounds leaks in parsers)
 
 
-class ExtractionTimeout(Exception):
-    """A job ran past the per-document time limit."""
+class ExtractionTimeout(TimeoutError):
+    """A job ran past the per-document time limit (a ``TimeoutError``, so code
+    that must not depend on this module, such as the rights core, can let it through)."""
 
 
 class WorkerCrashed(Exception):
@@ -71,8 +72,11 @@ def job_limits(seconds: float | None = None, memory_bytes: int | None = None) ->
     import resource
 
     previous = resource.getrlimit(resource.RLIMIT_AS)
-    if seconds and seconds > 0:
-        signal.setitimer(signal.ITIMER_REAL, seconds)
+    timed = bool(seconds and seconds > 0)
+    if timed:
+        # Repeating: a parser that catches Exception around its own steps (pypdf
+        # does) may swallow one ExtractionTimeout, not every one after it.
+        signal.setitimer(signal.ITIMER_REAL, seconds, min(0.5, seconds))
     capped = False
     used = _address_space()
     if memory_bytes and memory_bytes > 0 and used:
@@ -83,6 +87,8 @@ def job_limits(seconds: float | None = None, memory_bytes: int | None = None) ->
     try:
         yield
     finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         if capped:
             resource.setrlimit(resource.RLIMIT_AS, previous)
 

@@ -21,9 +21,9 @@ properties (``pdfaProperty:name`` "reservation") declares nothing.
 
 The caller hands in bytes already taken out of the file; packets larger than
 :data:`XMP_MAX_BYTES` are refused (``problem`` ``too-large``) because a
-reservation may sit past any cut. No Scrapy, no I/O, never raises (but
-``MemoryError``, which the caller reports): malformed XML is read leniently
-with a note.
+reservation may sit past any cut. No Scrapy, no I/O, never raises but for
+``MemoryError`` and ``TimeoutError`` (the worker's limits, which the caller
+reports as failures); malformed XML is read leniently with a note.
 """
 
 from __future__ import annotations
@@ -170,8 +170,8 @@ def read_xmp(data: bytes) -> EmbeddedRights:
         return EmbeddedRights("pdf", problem="too-large", notes=(note,))
     try:
         return _read_xmp(bytes(data))
-    except MemoryError:
-        raise  # a memory cap reached is the caller's failure, never "no rights found"
+    except (MemoryError, TimeoutError):
+        raise  # a memory cap or time limit reached is the caller's failure, never "no rights found"
     except Exception as error:  # outside input never makes the rights core raise
         return EmbeddedRights("pdf", problem="malformed", notes=(f"XMP unreadable: {type(error).__name__}",))
 
@@ -280,7 +280,7 @@ def read_epub_package(data: bytes) -> EmbeddedRights:
         return EmbeddedRights("epub", problem="too-large", notes=(note,))
     try:
         return _read_epub_package(bytes(data))
-    except MemoryError:
+    except (MemoryError, TimeoutError):
         raise
     except Exception as error:
         return EmbeddedRights("epub", problem="malformed", notes=(f"package document unreadable: {type(error).__name__}",))
