@@ -200,6 +200,11 @@ def _language_identifier():  # type: ignore[no-untyped-def]
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def count_words(text: str) -> int:
+    """Words in a text (Unicode word characters): the ``word_count`` column."""
+    return len(_WORD.findall(text))
+
+
 def identify_language(text: str) -> tuple[str | None, float | None]:
     sample = text[:LANGUAGE_SAMPLE].strip()
     if len(_WORD.findall(sample)) < 3:
@@ -277,7 +282,7 @@ def parse_page(
         text=page_text,
         language=language,
         language_score=score,
-        word_count=len(_WORD.findall(page_text)),
+        word_count=count_words(page_text),
         text_sha256=hashlib.sha256(page_text.encode("utf-8")).hexdigest(),
         licence=licence,
         extracted=extract,

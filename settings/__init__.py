@@ -73,6 +73,13 @@ TDMCRAWL_EXTRACT_TIMEOUT = 30.0  # seconds per page before it is recorded as fai
 TDMCRAWL_EXTRACT_TEXT = True  # False defers text extraction to `tdmcrawl extract`
 TDMCRAWL_EXTRACT = {"favor_precision": False, "include_tables": True, "include_comments": False}
 TDMCRAWL_WRITE_WET = True
+
+# --- Documents besides HTML (crawler/document.py): none unless asked for, so HTML crawls do not change.
+TDMCRAWL_DOCUMENTS = []  # "pdf", "epub" (`tdmcrawl crawl --documents pdf,epub`); HTML is always taken
+TDMCRAWL_DOCUMENT_MAX_SIZE = 100 * 1024 * 1024  # a PDF/EPUB is fetched whole up to this; larger: fetch-size-limit, never stored cut
+TDMCRAWL_DOCUMENT_MAX_PAGES = 5000  # more pages: document-too-many-pages
+TDMCRAWL_DOCUMENT_TIMEOUT = 60.0  # seconds to read one PDF/EPUB (rights and text) in a worker: extraction-timeout past it
+TDMCRAWL_DOCUMENT_MEMORY = 1024 * 1024 * 1024  # bytes of address space one PDF/EPUB may add in a worker: document-memory-limit past it
 TDMCRAWL_WARC_MAX_SIZE = 1_000_000_000
 TDMCRAWL_PARQUET_ROWS_PER_GROUP = 1000
 TDMCRAWL_PARQUET_ROWS_PER_SHARD = 100_000

@@ -204,6 +204,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         extra["TDMCRAWL_APPEND"] = True
     if args.max_pages_per_origin is not None:
         extra["TDMCRAWL_MAX_PAGES_PER_ORIGIN"] = args.max_pages_per_origin
+    if args.documents:
+        from crawler.document import parse_kinds
+
+        try:
+            extra["TDMCRAWL_DOCUMENTS"] = list(parse_kinds(args.documents))
+        except ValueError as exc:
+            raise CliError(f"--documents: {exc}") from None
     if args.previous:
         if not (Path(args.previous) / "data" / "documents").is_dir():
             raise CliError(f"--previous {args.previous} is not a tdmcrawl output folder (no data/documents)")
@@ -236,6 +243,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             "seeds": seeds, "allowed_domains": args.allowed_domains, "max_pages": args.max_pages, "max_depth": args.max_depth,
             "policy": args.policy, "contact": args.contact, "settings": list(args.set or []), "allow_private_addresses": args.allow_private_addresses,
             "settings_module": args.settings,  # workers run with the crawl's settings, or their politeness would differ
+            "documents": extra.get("TDMCRAWL_DOCUMENTS") or [],
         })
         _cluster_extra(extra, args.redis, crawl_id, args.worker_id, Path(args.out))
         print(f"crawl {crawl_id} on {args.redis}; add workers with: tdmcrawl worker --redis {args.redis} --crawl-id {crawl_id} --out DIR", file=sys.stderr)
@@ -285,6 +293,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         extra["LOG_LEVEL"] = "WARNING" if args.log_level == "INFO" else args.log_level
     if config.get("allow_private_addresses"):
         extra["TDMCRAWL_ALLOW_PRIVATE_ADDRESSES"] = True
+    if config.get("documents"):
+        extra["TDMCRAWL_DOCUMENTS"] = list(config["documents"])
     out = Path(args.out)
     _cluster_extra(extra, args.redis, crawl_id, args.worker_id, out)
     overrides = list(config.get("settings") or []) + list(args.set or [])
@@ -353,6 +363,10 @@ def make_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--max-pages", type=positive_int, metavar="N", help="consider at most N page URLs (seeds included)")
     crawl.add_argument("--max-depth", type=non_negative_int, metavar="N", help="follow links at most N hops from a seed")
     crawl.add_argument("--max-pages-per-origin", type=non_negative_int, metavar="N", help="consider at most N URLs of one origin (spider-trap guard; default 50000, 0 = no cap)")
+    crawl.add_argument(
+        "--documents", metavar="TYPES",
+        help="also collect these document types, comma-separated: pdf, epub (default: HTML only); fetched whole up to TDMCRAWL_DOCUMENT_MAX_SIZE (100 MiB), rights read from inside the file",
+    )
     crawl.add_argument("--allowed-domains", nargs="+", metavar="DOMAIN", help="domains to stay within (default: the seeds' registered domains)")
     crawl.add_argument("--contact", metavar="URL_OR_EMAIL", help="how site owners reach you; goes into the User-Agent: tdmcrawl/VERSION (+CONTACT)")
     crawl.add_argument("--registry-file", action="append", metavar="FILE", help="a local opt-out registry file (domains, URL prefixes, URLs, globs; format in crawler/rights/registry.py); repeatable")

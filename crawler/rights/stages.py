@@ -3,9 +3,10 @@
 A URL is judged three times: before it is requested (robots.txt and what
 robots.txt carries, tdmrep.json, ai.txt, RSL), when the response headers
 arrive (TDMRep and Content-Usage headers, X-Robots-Tag) and once the page is
-parsed (HTML meta). :class:`RightsAssessment` carries every value seen so far
-so that precedence rules that span stages (TDMRep: file < header < meta, absence
-never resets; Content-Usage: robots and header combine most restrictive) are
+parsed (HTML meta, or the metadata inside a PDF or EPUB).
+:class:`RightsAssessment` carries every value seen so far so that precedence
+rules that span stages (TDMRep: file < header < meta < PDF or EPUB metadata,
+absence never resets; Content-Usage: robots and header combine most restrictive) are
 applied in one place, and so that the final record shows all the evidence.
 Owns the per-origin snapshot of policy files too. No Scrapy import, no I/O.
 """
@@ -130,6 +131,7 @@ class RightsAssessment:
     tdm_file: TdmValue = UNSET
     tdm_header: TdmValue = UNSET
     tdm_meta: TdmValue = UNSET
+    tdm_embedded: TdmValue = UNSET  # TDMRep metadata inside a PDF or EPUB (crawler.rights.embedded)
     content_usage_header: ContentUsage = NO_PREFERENCE
     x_robots: RobotsDirectives = NO_DIRECTIVES
     meta_robots: RobotsDirectives = NO_DIRECTIVES
@@ -139,7 +141,7 @@ class RightsAssessment:
     # -- combined values ---------------------------------------------------
     @property
     def tdm(self) -> TdmValue:
-        return resolve_tdm(self.tdm_file, self.tdm_header, self.tdm_meta)
+        return resolve_tdm(self.tdm_file, self.tdm_header, self.tdm_meta, self.tdm_embedded)
 
     @property
     def content_usage(self) -> ContentUsage:
@@ -196,6 +198,11 @@ class RightsAssessment:
             later_findings=self.later_findings + tuple(extra),
             stage="page",
         )
+
+    def with_document(self, embedded: TdmValue, extra: Sequence[Finding] = ()) -> "RightsAssessment":
+        """A PDF or EPUB: its embedded TDMRep metadata is the last carrier
+        (it supersedes file, header and meta; absence resets nothing)."""
+        return replace(self, tdm_embedded=embedded, later_findings=self.later_findings + tuple(extra), stage="page")
 
     # -- the record ------------------------------------------------------------
     def record(self, profile: PolicyProfile = STRICT) -> dict[str, object]:

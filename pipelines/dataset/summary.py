@@ -39,6 +39,22 @@ from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, REMOVAL
 logger = logging.getLogger(__name__)
 
 SUMMARY_SCHEMA = "tdmcrawl-summary/1.0"
+# content_mime_detected -> the document type a crawl is asked for (--documents)
+DOCUMENT_KINDS = {"text/html": "html", "application/xhtml+xml": "html", "application/pdf": "pdf", "application/epub+zip": "epub"}
+_KIND_NAMES = {"html": "HTML pages", "pdf": "PDF documents", "epub": "EPUB publications", "other": "other"}
+
+
+def _kind_order(kind: str) -> tuple[int, str]:
+    order = list(_KIND_NAMES)
+    return (order.index(kind) if kind in order else len(order), kind)
+
+
+def document_types_sentence(summary: dict[str, Any]) -> str:
+    """``Document types collected: HTML pages (12), PDF documents (3).``"""
+    types = summary.get("document_types") or {}
+    by_type = types.get("by_type") or {}
+    parts = [f"{_KIND_NAMES.get(kind, kind)} ({by_type.get(kind, 0)})" for kind in types.get("collected") or ["html"]]
+    return "Document types collected: " + ", ".join(parts) + "."
 TOP_ORIGINS = 15
 RUNS_DIR = "runs"
 DOCUMENT_SUMMARY_COLUMNS = [
@@ -184,6 +200,8 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
     stored = len(docs["url"])
     languages = Counter(l or "unknown" for l in docs["language"])
     content_types = Counter(t or "unknown" for t in docs["content_mime_detected"])
+    documents_by_type = Counter(DOCUMENT_KINDS.get(t or "", "other") for t in docs["content_mime_detected"])
+    types_asked = sorted({kind for run in runs for kind in (run.get("document_types") or ["html"])} | set(documents_by_type) - {"other"}, key=_kind_order)
 
     # per registered domain
     per_domain: dict[str, dict[str, Any]] = defaultdict(lambda: {"documents": 0, "bytes": 0, "words": 0, "urls_considered": 0, "urls_excluded": 0, "urls_failed": 0, "excluded_by_reason": Counter()})
@@ -303,6 +321,10 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
         },
         "languages": dict(languages.most_common()),
         "content_types": dict(content_types.most_common()),
+        "document_types": {
+            "collected": types_asked,
+            "by_type": {kind: documents_by_type.get(kind, 0) for kind in sorted(set(types_asked) | set(documents_by_type), key=_kind_order)},
+        },
         "domains": {
             "total": len(per_domain),
             "with_stored_content": len(with_content),
@@ -517,7 +539,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
     share = summary["licences"]["share_without_licence"]
     if share is not None:
         parts.append(f"\nShare of documents without a detected licence: {share:.0%}.")
-    parts += ["", "## Languages and content types", "", _table(summary["languages"].items(), ("language", "documents")), "", _table(summary["content_types"].items(), ("content type", "documents"))]
+    parts += ["", "## Languages and content types", "", _table(summary["languages"].items(), ("language", "documents"))]
+    parts += ["", _table(summary["content_types"].items(), ("content type", "documents")), "", document_types_sentence(summary)]
     domains = summary["domains"]
     parts += [
         "",
@@ -581,7 +604,8 @@ def render_card(summary: dict[str, Any]) -> str:
             "language": languages or ["en"],
             "size_categories": [_size_category(summary["counts"]["documents_stored"])],
             "task_categories": ["text-generation"],
-            "tags": ["tdmcrawl", "web-crawl", "warc", "provenance", "opt-out-respecting", "tdmrep", "robots-txt"],
+            "tags": ["tdmcrawl", "web-crawl", "warc", "provenance", "opt-out-respecting", "tdmrep", "robots-txt"]
+            + [kind for kind in (summary.get("document_types") or {}).get("collected", []) if kind != "html"],
             "configs": [
                 {"config_name": "documents", "default": True, "data_files": [{"split": "train", "path": "data/documents/*.parquet"}]},
                 {"config_name": "decisions", "data_files": [{"split": "train", "path": "data/decisions/*.parquet"}]},
@@ -604,7 +628,10 @@ def render_card(summary: dict[str, Any]) -> str:
         "site owners allow and keeps the evidence of why. Every stored page has its extracted text, its licence as found "
         "on the page and its rights record (config `documents`); every URL the crawler considered has a decision with "
         "its reason and evidence (config `decisions`). The raw captures are in `warc/` (WARC 1.1), the extracted text "
-        "as WET conversion records in `wet/`, and the robots.txt / tdmrep.json / ai.txt / RSL files consulted in `policy/`.\n\n"
+        "as WET conversion records in `wet/`, and the robots.txt / tdmrep.json / ai.txt / RSL files consulted in `policy/`. "
+        + document_types_sentence(summary)
+        + " A PDF or EPUB is stored whole in its WARC response record; its text, page count (`page_count`) and the rights "
+        "read inside it (TDMRep, licence) are in its row, and `no_text_layer` marks one with no extractable text.\n\n"
         "```python\nfrom datasets import load_dataset\n"
         "documents = load_dataset(\"<this folder or repo>\", \"documents\", split=\"train\")\n"
         "decisions = load_dataset(\"<this folder or repo>\", \"decisions\", split=\"train\")\n```\n\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: page_count, no_text_layer (PDF and EPUB documents)
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -31,7 +31,7 @@ _DOCUMENT_COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     # name, type, nullable, description
     ("id", pa.string(), False, "WARC-Record-ID of the response record holding the page"),
     ("url", pa.string(), False, "URL fetched (WARC-Target-URI of the response)"),
-    ("text", pa.string(), False, "main text extracted by trafilatura"),
+    ("text", pa.string(), False, "main text: trafilatura for HTML, pypdf for PDF, the spine's XHTML for EPUB (empty for a PDF without a text layer)"),
     ("title", pa.string(), True, "page title"),
     ("date", pa.string(), False, "WARC-Date of the capture (ISO 8601, UTC)"),
     ("fetch_time", TIMESTAMP, False, "when the request was sent"),
@@ -50,7 +50,7 @@ _DOCUMENT_COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     ("url_host_name", pa.string(), False, "host of the URL"),
     ("url_host_registered_domain", pa.string(), False, "registered domain (public suffix + 1) of the host"),
     ("url_port", pa.int32(), False, "port of the URL"),
-    ("content_mime_type", pa.string(), True, "media type declared in Content-Type"),
+    ("content_mime_type", pa.string(), True, "media type declared in Content-Type (text/html, application/pdf, application/epub+zip, …)"),
     ("content_mime_detected", pa.string(), False, "media type identified from the body (WARC-Identified-Payload-Type)"),
     ("content_charset", pa.string(), True, "character encoding used to decode the page"),
     ("content_length", pa.int64(), False, "bytes of the stored (decoded) body"),
@@ -74,8 +74,10 @@ _DOCUMENT_COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     ("language_declared", pa.string(), True, "language declared by the page (html lang / Content-Language)"),
     ("extractor", pa.string(), False, "text extractor name and version"),
     ("extractor_options", pa.string(), False, "text extractor options (JSON)"),
+    ("page_count", pa.int32(), True, "pages of a PDF, content documents in an EPUB's spine; null for HTML"),
+    ("no_text_layer", pa.bool_(), True, "true when a PDF or EPUB holds no extractable text (a scan): stored with an empty text"),
     ("license", pa.string(), True, "licence of the page as an SPDX id (LicenseRef-… where SPDX has none); null when none or ambiguous"),
-    ("license_source", pa.string(), True, "where the chosen licence was declared (link-rel, a-rel, rdfa, jsonld, dcterms, http-link, …)"),
+    ("license_source", pa.string(), True, "where the chosen licence was declared (link-rel, a-rel, rdfa, jsonld, dcterms, http-link, …; xmp-cc-license, pdf-info, epub-license, …)"),
     ("license_evidence", pa.string(), True, "why this licence was chosen"),
     ("license_candidates", pa.list_(LICENCE_CANDIDATE), False, "every licence declaration found on the page"),
     ("copyright_notice", pa.string(), True, "copyright statement found (e.g. 'All rights reserved')"),
@@ -86,7 +88,7 @@ _DOCUMENT_COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     ("robots_txt_status", pa.string(), True, "how robots.txt was obtained (ok, unavailable-4xx, …)"),
     ("robots_txt_fetch_time", TIMESTAMP, True, "when that robots.txt was fetched"),
     ("tdm_reservation", pa.int8(), True, "W3C TDMRep tdm-reservation after precedence (1, 0, null unset)"),
-    ("tdm_source", pa.string(), True, "carrier of the TDMRep value (file, header, meta)"),
+    ("tdm_source", pa.string(), True, "carrier of the TDMRep value (file, header, meta, pdf: XMP of the PDF, epub: its package metadata)"),
     ("tdm_policy", pa.string(), True, "TDMRep tdm-policy URL"),
     ("content_usage", pa.string(), True, "IETF AI preferences Content-Usage seen (robots.txt rule and header, raw)"),
     ("content_usage_train_ai", pa.string(), False, "combined train-ai preference: allow, deny, unknown"),
