@@ -561,7 +561,10 @@ def card_licence(by_license: dict[str, int]) -> tuple[str, str | None]:
 def render_card(summary: dict[str, Any]) -> str:
     import yaml
 
+    from pipelines.dataset_version import card_configs, dataset_version
+
     licence, explanation = card_licence(summary["licences"]["by_license"])
+    version = dataset_version(summary.get("artefacts") or [], summary.get("removals") or [])
     languages = [l for l in summary["languages"] if l != "unknown"]
     front: dict[str, Any] = {
         "pretty_name": f"tdmcrawl web crawl ({', '.join(summary['crawl_ids'][:3])}{'…' if len(summary['crawl_ids']) > 3 else ''})",
@@ -576,10 +579,7 @@ def render_card(summary: dict[str, Any]) -> str:
             "size_categories": [_size_category(summary["counts"]["documents_stored"])],
             "task_categories": ["text-generation"],
             "tags": ["tdmcrawl", "web-crawl", "warc", "provenance", "opt-out-respecting", "tdmrep", "robots-txt"],
-            "configs": [
-                {"config_name": "documents", "default": True, "data_files": [{"split": "train", "path": "data/documents/*.parquet"}]},
-                {"config_name": "decisions", "data_files": [{"split": "train", "path": "data/decisions/*.parquet"}]},
-            ],
+            "configs": card_configs(version),
         }
     )
     yaml_text = yaml.safe_dump(front, sort_keys=False, allow_unicode=True)
@@ -602,6 +602,11 @@ def render_card(summary: dict[str, Any]) -> str:
         "```python\nfrom datasets import load_dataset\n"
         "documents = load_dataset(\"<this folder or repo>\", \"documents\", split=\"train\")\n"
         "decisions = load_dataset(\"<this folder or repo>\", \"decisions\", split=\"train\")\n```\n\n"
+        "## Version\n\n"
+        f"This copy holds dataset {version.describe()}: {version.rows['documents']} documents and "
+        f"{version.rows['decisions']} decisions, in the shard files the `configs` above list. Each removal, re-extraction "
+        "or added crawl writes a new version with a new fingerprint, so `load_dataset` never serves an earlier version "
+        "from its cache.\n\n"
         "## Licence\n\n" + licence_text + "\n\n"
         + body
         + "\n## Schema\n\n" + "\n".join(schema_docs)
