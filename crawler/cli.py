@@ -31,6 +31,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 3
 
 PROFILE_PACKAGE = "settings.profiles"
+WORKER_WAIT_SECONDS = 600.0  # a worker started with the cluster waits this long for the crawl
 
 
 def _policy_module(name: str) -> Any:
@@ -274,14 +275,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from crawler.cluster import load_config
+    from crawler.cluster import wait_for_crawl
 
     _check_ids(args)
-    server = _redis(args.redis)
     try:
-        crawl_id, config = load_config(server, args.crawl_id)
+        _server, crawl_id, config = wait_for_crawl(args.redis, args.crawl_id, args.wait, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
     except LookupError as exc:
         raise CliError(str(exc)) from None
+    print(f"joining crawl {crawl_id} on {args.redis}", file=sys.stderr, flush=True)
     extra: dict[str, Any] = {"LOG_LEVEL": args.log_level}
     if args.quiet:
         extra["TDMCRAWL_PROGRESS"] = "off"
@@ -456,6 +457,7 @@ def make_parser() -> argparse.ArgumentParser:
     worker.add_argument("--crawl-id", metavar="ID", help="the crawl to join (default: the latest started on this Redis)")
     worker.add_argument("--out", required=True, metavar="DIR", help="output folder (may be shared with other workers on the same machine)")
     worker.add_argument("--worker-id", metavar="ID", help="name of this worker (default HOST-PID)")
+    worker.add_argument("--wait", type=_non_negative_float, default=WORKER_WAIT_SECONDS, metavar="SECONDS", help=f"wait this long for the crawl to be started and Redis to answer (default {WORKER_WAIT_SECONDS:g}; 0 = do not wait); exit code 2 when none was started by then")
     worker.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="set any Scrapy or TDMCRAWL_ setting (repeatable)")
     worker.add_argument("--quiet", action="store_true", help="no progress display and only warnings in the log")
     worker.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log level (default INFO)")
@@ -506,6 +508,16 @@ def _non_negative_int(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more: {text}")
     return value
 
