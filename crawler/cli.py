@@ -405,6 +405,19 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_wacz(args: argparse.Namespace) -> int:
+    from pipelines.wacz import write_wacz
+
+    out = _output_dir(args.dir)
+    target = Path(args.output) if args.output else out.resolve().parent / f"{out.resolve().name}.wacz"
+    try:
+        counts = write_wacz(out, target)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print(f"{target}: {counts['warc_files']} WARC files, {counts['index_lines']} index lines, {counts['pages']} pages")
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------ parser
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
@@ -483,6 +496,11 @@ def make_parser() -> argparse.ArgumentParser:
     extract.add_argument("--no-tables", action="store_true", help="leave tables out of the text")
     extract.add_argument("--workers", type=_non_negative_int, metavar="N", help="worker processes (default: one per core)")
     extract.set_defaults(func=cmd_extract)
+
+    wacz = commands.add_parser("wacz", help="package the WARC files, their CDXJ index and a pages list into a WACZ for replay tools", description="Write DIR's web archive as one WACZ file (WARC files, CDXJ index, pages list, datapackage.json) that pywb and ReplayWeb.page open.")
+    wacz.add_argument("dir", metavar="DIR")
+    wacz.add_argument("-o", "--output", metavar="FILE", help="the WACZ file to write (default: DIR.wacz beside DIR)")
+    wacz.set_defaults(func=cmd_wacz)
 
     from crawler.lookup import add_lookup_command
     from crawler.remove import add_remove_command

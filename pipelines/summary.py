@@ -358,6 +358,9 @@ def write_summary(out: Path | str) -> dict[str, Any]:
     summary["removals"] = _load_removals(out)
     charts = render_charts(summary, out)
     summary["charts"] = charts
+    from pipelines.cdxj import sync_indexes
+
+    sync_indexes(out)  # the replay index follows the WARC files (new crawl, removal)
     summary["artefacts"] = artefacts(out)
     from pipelines.croissant import write_croissant
 

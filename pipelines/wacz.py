@@ -1,0 +1,154 @@
+"""``tdmcrawl wacz DIR``: the folder's web archive as one WACZ file for replay tools.
+
+Owns the WACZ package (WACZ 1.1.1, https://specs.webrecorder.net/wacz/1.1.1/):
+``archive/`` holds the folder's closed WARC files (page captures, and the
+policy files consulted, named ``policy-<name>`` so they never clash with a
+page WARC of the same name), stored uncompressed in the ZIP (they are gzip
+already, and replay reads them by range); ``indexes/index.cdx`` is the
+folder's CDXJ index (``pipelines.cdxj``, brought up to date first) merged
+into one sorted file with ``filename`` naming the member of ``archive/``;
+``pages/pages.jsonl`` lists every stored document (id, url, ts, title) from
+the ``documents`` table; ``datapackage.json`` lists every member with its
+sha256 and size, and ``datapackage-digest.json`` the digest of that. The
+package is written as a hidden file beside its target and renamed when
+complete. No Scrapy here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+__all__ = ["WACZ_VERSION", "write_wacz", "archive_member"]
+
+WACZ_VERSION = "1.1.1"
+INDEX_MEMBER = "indexes/index.cdx"  # CDXJ lines; pywb's wb-manager reads *.cdx members of a WACZ
+PAGES_MEMBER = "pages/pages.jsonl"
+_BLOCK = 1 << 20
+
+
+def archive_member(relative: str) -> str:
+    """``warc/a.warc.gz`` -> ``archive/a.warc.gz``; ``policy/a.warc.gz`` -> ``archive/policy-a.warc.gz``."""
+    folder, name = relative.split("/", 1)
+    return "archive/" + (name if folder == "warc" else f"{folder}-{name}")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def _pages(out: Path) -> Iterator[str]:
+    yield json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Stored pages"}) + "\n"
+    from pipelines.parquet import read_table
+
+    folder = out / "data" / "documents"
+    if not folder.is_dir():
+        return
+    table = read_table(folder, columns=["id", "url", "fetch_time", "title"])
+    for row in sorted(table.to_pylist(), key=lambda r: (r["url"], _iso(r["fetch_time"]) or "")):
+        page = {"id": row["id"], "url": row["url"], "ts": _iso(row["fetch_time"])}
+        if row.get("title"):
+            page["title"] = row["title"]
+        yield json.dumps(page, ensure_ascii=False) + "\n"
+
+
+class _HashingWriter:
+    """Counts and hashes what goes into one ZIP member."""
+
+    def __init__(self, handle: Any):
+        self.handle, self.size, self.digest = handle, 0, hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.handle.write(data)
+        self.size += len(data)
+        self.digest.update(data)
+
+
+def _resource(path: str, writer: _HashingWriter) -> dict[str, Any]:
+    return {"name": os.path.basename(path).lower(), "path": path, "hash": "sha256:" + writer.digest.hexdigest(), "bytes": writer.size}
+
+
+def write_wacz(out: Path | str, target: Path | str, title: str | None = None) -> dict[str, Any]:
+    """Package ``out`` into the WACZ file ``target``; returns counts."""
+    from crawler import __version__
+    from pipelines.cdxj import INDEX_DIR, archive_files, index_lines, index_name, merged_lines, sync_indexes
+
+    out, target = Path(out), Path(target)
+    sync_indexes(out)
+    warcs = archive_files(out)
+    if not warcs:
+        raise ValueError(f"{out} holds no closed WARC file to package")
+    tmp = target.with_name(f".{target.name}.open")
+    resources: list[dict[str, Any]] = []
+    counts = {"warc_files": len(warcs), "index_lines": 0, "pages": 0}
+    try:
+        with zipfile.ZipFile(tmp, "w", allowZip64=True) as package:
+            for warc in warcs:
+                member = archive_member(warc.relative_to(out).as_posix())
+                with open(warc, "rb") as source, package.open(zipfile.ZipInfo(member, _zip_time(warc)), "w", force_zip64=True) as sink:
+                    writer = _HashingWriter(sink)
+                    for block in iter(lambda: source.read(_BLOCK), b""):
+                        writer.write(block)
+                resources.append(_resource(member, writer))
+
+            def rename(filename: str) -> str:
+                return archive_member(filename).removeprefix("archive/")
+
+            streams = [index_lines(out / INDEX_DIR / index_name(out, warc), rename) for warc in warcs]
+            info = zipfile.ZipInfo(INDEX_MEMBER, _zip_time())
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with package.open(info, "w", force_zip64=True) as sink:
+                writer = _HashingWriter(sink)
+                for line in merged_lines(streams):
+                    writer.write(line.encode("utf-8"))
+                    counts["index_lines"] += 1
+            resources.append(_resource(INDEX_MEMBER, writer))
+
+            info = zipfile.ZipInfo(PAGES_MEMBER, _zip_time())
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with package.open(info, "w") as sink:
+                writer = _HashingWriter(sink)
+                for line in _pages(out):
+                    writer.write(line.encode("utf-8"))
+                    counts["pages"] += 1
+            counts["pages"] -= 1  # the header line
+            resources.append(_resource(PAGES_MEMBER, writer))
+
+            datapackage = {
+                "profile": "data-package",
+                "wacz_version": WACZ_VERSION,
+                "title": title or f"tdmcrawl web archive of {out.resolve().name}",
+                "description": "Pages stored by tdmcrawl (a crawler that fetches only what site owners allow), and the "
+                "robots.txt, tdmrep.json, ai.txt and RSL files it consulted (archive/policy-*).",
+                "created": _now(),
+                "software": f"tdmcrawl {__version__}",
+                "resources": resources,
+            }
+            data = (json.dumps(datapackage, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+            package.writestr(zipfile.ZipInfo("datapackage.json", _zip_time()), data, compress_type=zipfile.ZIP_DEFLATED)
+            digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+            package.writestr(zipfile.ZipInfo("datapackage-digest.json", _zip_time()), json.dumps(digest, indent=2) + "\n", compress_type=zipfile.ZIP_DEFLATED)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return counts
+
+
+def _zip_time(path: Path | None = None) -> tuple[int, int, int, int, int, int]:
+    moment = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc) if path else datetime.now(timezone.utc)
+    return (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute, moment.second)
