@@ -358,35 +358,49 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# data/removals names the URLs removed (for the operator's audit): never published.
-PUSH_ALWAYS_EXCLUDED = [".job/**", ".job-*/**", "**/.*", ".*", "*.open", "**/*.open", "**/*.journal.jsonl", "data/removals/**"]
+def _folder_version(out: Path) -> str:
+    from pipelines.dataset_version import dataset_version
+
+    try:
+        summary = json.loads((out / "summary.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return "of unknown version (no summary.json: run `tdmcrawl summary` first)"
+    return dataset_version(summary.get("artefacts") or [], summary.get("removals") or []).describe()
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    import fnmatch
+    from pipelines.hub_push import plan_push, push, remote_files
 
     out = _output_dir(args.dir)
-    excluded = PUSH_ALWAYS_EXCLUDED + list(args.exclude or [])
-    files = []
-    for path in sorted(p for p in out.rglob("*") if p.is_file()):
-        relative = path.relative_to(out).as_posix()
-        if any(fnmatch.fnmatch(relative, pattern) or any(part.startswith(".") for part in relative.split("/")) for pattern in excluded):
-            continue
-        files.append((relative, path.stat().st_size))
     if not (out / "README.md").exists():
         raise CliError(f"{out} has no dataset card (README.md); run `tdmcrawl summary {out}` first")
-    total = sum(size for _, size in files)
-    if args.dry_run:
-        print(f"would upload {len(files)} files ({total / 1e6:.1f} MB) to dataset {args.repo_id}{' (private)' if args.private else ''}:")
-        for relative, size in files:
-            print(f"  {relative}  {size}")
-        return EXIT_OK
     from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
 
     api = HfApi()
-    api.create_repo(args.repo_id, repo_type="dataset", private=args.private, exist_ok=True)
-    api.upload_folder(folder_path=str(out), repo_id=args.repo_id, repo_type="dataset", ignore_patterns=excluded, commit_message=f"tdmcrawl {__version__}: upload {out.name}")
-    print(f"uploaded {len(files)} files ({total / 1e6:.1f} MB) to https://huggingface.co/datasets/{args.repo_id}")
+    version = _folder_version(out)
+    try:
+        plan = plan_push(out, remote_files(api, args.repo_id), args.exclude or ())
+        if args.dry_run:
+            print(f"would upload {len(plan.uploads)} files ({plan.upload_bytes / 1e6:.1f} MB) to dataset {args.repo_id}{' (private)' if args.private else ''}, {version}:")
+            for relative, size in plan.uploads:
+                print(f"  {relative}  {size}")
+            if not plan.remote_known:
+                print(f"would delete: unknown, the Hub cannot be asked (offline); every file of {args.repo_id} that {out} does not have would be deleted")
+            else:
+                print(f"would delete {len(plan.deletions)} files from dataset {args.repo_id} (not in {out}: replaced or removed):")
+                for relative in plan.deletions:
+                    print(f"  - {relative}")
+            return EXIT_OK
+        if not plan.remote_known:
+            raise CliError("the Hub cannot be asked (offline mode); nothing was pushed")
+        commit = push(out, args.repo_id, plan, private=args.private, version=version, api=api)
+    except (HfHubHTTPError, OSError) as exc:
+        raise CliError(f"push to {args.repo_id} failed: {exc}") from None
+    print(
+        f"pushed {version} to https://huggingface.co/datasets/{args.repo_id}: {len(plan.uploads)} files "
+        f"({plan.upload_bytes / 1e6:.1f} MB), {len(plan.deletions)} deleted, commit {getattr(commit, 'oid', '?')}"
+    )
     return EXIT_OK
 
 
@@ -484,7 +498,7 @@ def make_parser() -> argparse.ArgumentParser:
     push.add_argument("dir", metavar="DIR")
     push.add_argument("repo_id", metavar="REPO_ID", help="e.g. my-org/my-crawl")
     push.add_argument("--private", action="store_true", help="create the dataset repository as private")
-    push.add_argument("--dry-run", action="store_true", help="list what would be uploaded and stop")
+    push.add_argument("--dry-run", action="store_true", help="list what would be uploaded and deleted, and stop")
     push.add_argument("--exclude", action="append", metavar="PATTERN", help="leave out files matching PATTERN (e.g. 'warc/*'); repeatable")
     push.set_defaults(func=cmd_push)
 
