@@ -5,8 +5,9 @@ Owns the WACZ package (WACZ 1.1.1, https://specs.webrecorder.net/wacz/1.1.1/):
 policy files consulted, named ``policy-<name>`` so they never clash with a
 page WARC of the same name), stored uncompressed in the ZIP (they are gzip
 already, and replay reads them by range); ``indexes/index.cdx`` is the
-folder's CDXJ index (``pipelines.cdxj``, brought up to date first) merged
-into one sorted file with ``filename`` naming the member of ``archive/``;
+folder's CDXJ index of its page WARC files (``pipelines.cdxj``, brought up
+to date first) and the index of its policy WARC files, merged into one
+sorted file whose ``filename`` names the member of ``archive/``;
 ``pages/pages.jsonl`` lists every stored document (id, url, ts, title) from
 the ``documents`` table; ``datapackage.json`` lists every member with its
 sha256 and size, and ``datapackage-digest.json`` the digest of that. The
@@ -20,22 +21,30 @@ import hashlib
 import json
 import os
 import zipfile
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["WACZ_VERSION", "write_wacz", "archive_member"]
+__all__ = ["WACZ_VERSION", "write_wacz"]
 
 WACZ_VERSION = "1.1.1"
 INDEX_MEMBER = "indexes/index.cdx"  # CDXJ lines; pywb's wb-manager reads *.cdx members of a WACZ
 PAGES_MEMBER = "pages/pages.jsonl"
+POLICY_DIR = "policy"
 _BLOCK = 1 << 20
 
 
-def archive_member(relative: str) -> str:
-    """``warc/a.warc.gz`` -> ``archive/a.warc.gz``; ``policy/a.warc.gz`` -> ``archive/policy-a.warc.gz``."""
-    folder, name = relative.split("/", 1)
-    return "archive/" + (name if folder == "warc" else f"{folder}-{name}")
+POLICY_PREFIX = "policy-"  # policy WARC files share the page WARC files' names
+
+
+def _members(out: Path) -> list[tuple[Path, str]]:
+    """(WARC file, its name in ``archive/``): page WARC files by their name,
+    policy WARC files prefixed."""
+    from pipelines.cdxj import WARC_DIR, warc_files
+
+    pages = [(warc, warc.name) for warc in warc_files(out / WARC_DIR)]
+    return pages + [(warc, POLICY_PREFIX + warc.name) for warc in warc_files(out / POLICY_DIR)]
 
 
 def _now() -> str:
@@ -85,33 +94,34 @@ def _resource(path: str, writer: _HashingWriter) -> dict[str, Any]:
 def write_wacz(out: Path | str, target: Path | str, title: str | None = None) -> dict[str, Any]:
     """Package ``out`` into the WACZ file ``target``; returns counts."""
     from crawler import __version__
-    from pipelines.cdxj import INDEX_DIR, archive_files, index_lines, index_name, merged_lines, sync_indexes
+    from pipelines.cdxj import index_lines, index_path, index_text, merged_lines, sync_indexes
 
     out, target = Path(out), Path(target)
     sync_indexes(out)
-    warcs = archive_files(out)
-    if not warcs:
+    members = _members(out)
+    if not members:
         raise ValueError(f"{out} holds no closed WARC file to package")
     tmp = target.with_name(f".{target.name}.open")
     resources: list[dict[str, Any]] = []
-    counts = {"warc_files": len(warcs), "index_lines": 0, "pages": 0}
+    counts = {"warc_files": len(members), "index_lines": 0, "pages": 0}
     try:
         with zipfile.ZipFile(tmp, "w", allowZip64=True) as package:
-            for warc in warcs:
-                member = archive_member(warc.relative_to(out).as_posix())
-                with open(warc, "rb") as source, package.open(zipfile.ZipInfo(member, _zip_time(warc)), "w", force_zip64=True) as sink:
+            for warc, name in members:
+                with open(warc, "rb") as source, package.open(zipfile.ZipInfo("archive/" + name, _zip_time(warc)), "w", force_zip64=True) as sink:
                     writer = _HashingWriter(sink)
                     for block in iter(lambda: source.read(_BLOCK), b""):
                         writer.write(block)
-                resources.append(_resource(member, writer))
+                resources.append(_resource("archive/" + name, writer))
 
-            def rename(filename: str) -> str:
-                return archive_member(filename).removeprefix("archive/")
-
-            streams = [index_lines(out / INDEX_DIR / index_name(out, warc), rename) for warc in warcs]
             info = zipfile.ZipInfo(INDEX_MEMBER, _zip_time())
             info.compress_type = zipfile.ZIP_DEFLATED
-            with package.open(info, "w", force_zip64=True) as sink:
+            with ExitStack() as files, package.open(info, "w", force_zip64=True) as sink:
+                streams = []
+                for warc, name in members:
+                    if name == warc.name:  # a page WARC file: the folder's own index
+                        streams.append(index_lines(files.enter_context(open(index_path(out, warc), encoding="utf-8"))))
+                    else:  # a policy WARC file, under its name in archive/
+                        streams.append(index_lines(index_text(warc).splitlines(), rename=lambda _, name=name: name))
                 writer = _HashingWriter(sink)
                 for line in merged_lines(streams):
                     writer.write(line.encode("utf-8"))

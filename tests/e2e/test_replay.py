@@ -86,18 +86,17 @@ def cdxj_lines(out: Path) -> list[tuple[str, str, dict]]:
 
 
 def assert_index_is_right(out: Path) -> None:
-    """One index per closed WARC file, each what the cdxj-indexer command
-    writes for it, and every stored document found at its offset."""
-    warcs = sorted(p.relative_to(out).as_posix() for folder in ("warc", "policy") for p in (out / folder).glob("*.warc.gz") if not p.name.startswith("."))
-    assert len(index_files(out)) == len(warcs)
-    for relative in warcs:
-        reference = subprocess.run([sys.executable, "-m", "cdxj_indexer.main", "--sort", "--dir-root", str(out), str(out / relative)], capture_output=True, text=True, check=True).stdout
-        name = relative.replace("/", "-").removesuffix(".warc.gz") + ".cdxj"
-        assert (out / "indexes" / name).read_text("utf-8") == reference, relative
+    """One index per closed WARC file of warc/, each exactly what the
+    cdxj-indexer command writes for it, and every stored document found at its offset."""
+    warcs = sorted(p for p in (out / "warc").glob("*.warc.gz") if not p.name.startswith("."))
+    assert warcs and len(index_files(out)) == len(warcs)
+    for warc in warcs:
+        reference = subprocess.run([sys.executable, "-m", "cdxj_indexer.main", "--sort", str(warc)], capture_output=True, text=True, check=True).stdout
+        assert (out / "indexes" / (warc.name.removesuffix(".warc.gz") + ".cdxj")).read_text("utf-8") == reference, warc.name
     lines = cdxj_lines(out)
     for _, _, fields in lines:
-        assert (out / fields["filename"]).is_file(), fields
-    by_url = {(f["url"], f["filename"]): f for _, _, f in lines if f["filename"].startswith("warc/")}
+        assert (out / "warc" / fields["filename"]).is_file(), fields
+    by_url = {(f["url"], "warc/" + f["filename"]): f for _, _, f in lines}
     for document in read_rows(out / "data" / "documents"):
         entry = by_url[(document["url"], document["file_path"])]
         assert int(entry["offset"]) == document["warc_record_offset"], document["url"]
@@ -194,10 +193,10 @@ def test_wacz_validates_and_pywb_replays_a_stored_page(tmp_path: Path, site_fact
     for command in (["init", "package"], ["add", "--unpack-wacz", "package", str(package)], ["init", "folder"]):
         done = subprocess.run([str(pywb_bin / "wb-manager"), *command], cwd=root, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
-    # The folder as a collection: its own index, its WARC folders as the archive.
+    # The folder as a collection: its own index, its warc/ as the archive.
     collection = root / "collections" / "folder"
-    for folder in ("warc", "policy"):
-        (collection / "archive" / folder).symlink_to(out / folder, target_is_directory=True)
+    (collection / "archive").rmdir()
+    (collection / "archive").symlink_to(out / "warc", target_is_directory=True)
     for index in index_files(out):
         shutil.copy(index, collection / "indexes" / index.name)
     base = start()
@@ -210,7 +209,6 @@ def test_wacz_validates_and_pywb_replays_a_stored_page(tmp_path: Path, site_fact
         status, replayed = fetch(f"{base}/{name}/{stamp}id_/{document['url']}")
         assert status == 200, (name, replayed[:500])
         assert replayed == original, name
-    # the robots.txt the crawl consulted is replayable too (policy WARC files are in both)
-    for name in ("package", "folder"):
-        status, robots = fetch(f"{base}/{name}/{stamp}id_/{site.url('a', '/robots.txt')}")
-        assert (status, robots.decode()) == (200, ROBOTS), name
+    # the robots.txt the crawl consulted is in the package too
+    status, robots = fetch(f"{base}/package/{stamp}id_/{site.url('a', '/robots.txt')}")
+    assert (status, robots.decode()) == (200, ROBOTS)
