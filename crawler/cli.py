@@ -358,17 +358,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _folder_version(out: Path) -> str:
-    from pipelines.dataset_version import dataset_version
-
-    try:
-        summary = json.loads((out / "summary.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        return "of unknown version (no summary.json: run `tdmcrawl summary` first)"
-    return dataset_version(summary.get("artefacts") or [], summary.get("removals") or []).describe()
-
-
 def cmd_push(args: argparse.Namespace) -> int:
+    from pipelines.dataset_version import folder_version
     from pipelines.hub_push import plan_push, push, remote_files
 
     out = _output_dir(args.dir)
@@ -378,7 +369,7 @@ def cmd_push(args: argparse.Namespace) -> int:
     from huggingface_hub.errors import HfHubHTTPError
 
     api = HfApi()
-    version = _folder_version(out)
+    version = folder_version(out)
     try:
         plan = plan_push(out, remote_files(api, args.repo_id), args.exclude or ())
         if args.dry_run:

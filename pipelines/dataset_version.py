@@ -2,8 +2,8 @@
 
 Owns the dataset version (a fingerprint of the table shards it is made of, and
 the date of its last removal) and the ``configs`` of the dataset card that
-name it. Pure: it reads the artefact list the summary already computed
-(path, bytes, rows, sha256 of every file) and returns plain values.
+name it. It reads the artefact list the summary already computed (path,
+bytes, rows, sha256 of every file) and returns plain values.
 
 Why the card lists files and carries the fingerprint: ``datasets`` (5.2, and
 the 2.x-4.x line before it) caches a local folder loaded with
@@ -27,10 +27,12 @@ the files of the last finished version, and readers see that version.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-__all__ = ["TABLE_CONFIGS", "DatasetVersion", "dataset_version", "card_configs"]
+__all__ = ["TABLE_CONFIGS", "DatasetVersion", "dataset_version", "folder_version", "card_configs"]
 
 # (config name, folder of its Parquet shards, default config)
 TABLE_CONFIGS: tuple[tuple[str, str, bool], ...] = (
@@ -77,6 +79,15 @@ def dataset_version(artefacts: Iterable[Mapping[str, Any]], removals: Iterable[M
             digest.update(f"{a['path']}\0{a['sha256']}\n".encode())
     dates = sorted(str(r["removed_at"]) for r in removals if r.get("removed_at"))
     return DatasetVersion(digest.hexdigest()[:FINGERPRINT_CHARS], dates[-1] if dates else None, len(dates), shards, rows)
+
+
+def folder_version(out: Path) -> str:
+    """The version an output folder's summary (and so its card) states, described."""
+    try:
+        summary = json.loads((out / "summary.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return "of unknown version (no summary.json: run `tdmcrawl summary` first)"
+    return dataset_version(summary.get("artefacts") or [], summary.get("removals") or []).describe()
 
 
 def card_configs(version: DatasetVersion) -> list[dict[str, Any]]:
