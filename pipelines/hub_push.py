@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from crawler import __version__
+
 __all__ = ["PUSH_ALWAYS_EXCLUDED", "KEPT_REMOTE_FILES", "PushPlan", "publishable_files", "plan_push", "remote_files", "push"]
 
 # data/removals names the URLs removed (for the operator's audit): never published.
@@ -89,8 +91,6 @@ def remote_files(api: Any, repo_id: str) -> list[str] | None:
 def push(out: Path, repo_id: str, plan: PushPlan, *, private: bool, version: str, api: Any) -> Any:
     """One commit: every upload and every deletion of ``plan``."""
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
-
-    from crawler import __version__
 
     api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
     operations: list[Any] = [CommitOperationDelete(path_in_repo=path) for path in plan.deletions]

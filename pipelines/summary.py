@@ -33,6 +33,8 @@ import pyarrow.parquet as pq
 from crawler import PRODUCT_TOKEN, __version__
 from crawler.rights.policy import reason_family
 from crawler.urls import origin_of
+from pipelines.cdxj import sync_indexes
+from pipelines.dataset_version import card_configs, dataset_version
 from pipelines.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, SCHEMA_VERSION, column_descriptions
 
 logger = logging.getLogger(__name__)
@@ -358,8 +360,6 @@ def write_summary(out: Path | str) -> dict[str, Any]:
     summary["removals"] = _load_removals(out)
     charts = render_charts(summary, out)
     summary["charts"] = charts
-    from pipelines.cdxj import sync_indexes
-
     sync_indexes(out)  # the replay index follows the WARC files (new crawl, removal)
     summary["artefacts"] = artefacts(out)
     from pipelines.croissant import write_croissant
@@ -563,8 +563,6 @@ def card_licence(by_license: dict[str, int]) -> tuple[str, str | None]:
 
 def render_card(summary: dict[str, Any]) -> str:
     import yaml
-
-    from pipelines.dataset_version import card_configs, dataset_version
 
     licence, explanation = card_licence(summary["licences"]["by_license"])
     version = dataset_version(summary.get("artefacts") or [], summary.get("removals") or [])

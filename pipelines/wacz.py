@@ -26,6 +26,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from crawler import __version__
+from pipelines.cdxj import WARC_DIR, index_lines, index_path, index_text, merged_lines, sync_indexes, warc_files
+from pipelines.parquet import read_table
+
 __all__ = ["WACZ_VERSION", "write_wacz"]
 
 WACZ_VERSION = "1.1.1"
@@ -41,8 +45,6 @@ POLICY_PREFIX = "policy-"  # policy WARC files share the page WARC files' names
 def _members(out: Path) -> list[tuple[Path, str]]:
     """(WARC file, its name in ``archive/``): page WARC files by their name,
     policy WARC files prefixed."""
-    from pipelines.cdxj import WARC_DIR, warc_files
-
     pages = [(warc, warc.name) for warc in warc_files(out / WARC_DIR)]
     return pages + [(warc, POLICY_PREFIX + warc.name) for warc in warc_files(out / POLICY_DIR)]
 
@@ -62,8 +64,6 @@ def _iso(value: Any) -> str | None:
 
 def _pages(out: Path) -> Iterator[str]:
     yield json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Stored pages"}) + "\n"
-    from pipelines.parquet import read_table
-
     folder = out / "data" / "documents"
     if not folder.is_dir():
         return
@@ -93,9 +93,6 @@ def _resource(path: str, writer: _HashingWriter) -> dict[str, Any]:
 
 def write_wacz(out: Path | str, target: Path | str, title: str | None = None) -> dict[str, Any]:
     """Package ``out`` into the WACZ file ``target``; returns counts."""
-    from crawler import __version__
-    from pipelines.cdxj import index_lines, index_path, index_text, merged_lines, sync_indexes
-
     out, target = Path(out), Path(target)
     sync_indexes(out)
     members = _members(out)
