@@ -475,7 +475,10 @@ def make_parser() -> argparse.ArgumentParser:
     worker.add_argument("--crawl-id", metavar="ID", help="the crawl to join (default: the latest started on this Redis)")
     worker.add_argument("--out", required=True, metavar="DIR", help="output folder (may be shared with other workers on the same machine)")
     worker.add_argument("--worker-id", metavar="ID", help="name of this worker (default HOST-PID)")
-    worker.add_argument("--wait", type=_non_negative_float, default=WORKER_WAIT_SECONDS, metavar="SECONDS", help=f"wait this long for the crawl to be started and Redis to answer (default {WORKER_WAIT_SECONDS:g}; 0 = do not wait); exit code 2 when none was started by then")
+    worker.add_argument(
+        "--wait", type=_non_negative_float, default=WORKER_WAIT_SECONDS, metavar="SECONDS",
+        help=f"wait this long for the crawl to be started and Redis to answer (default {WORKER_WAIT_SECONDS:g}; 0 = do not wait); exit code 2 when none was started by then",
+    )
     worker.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="set any Scrapy or TDMCRAWL_ setting (repeatable)")
     worker.add_argument("--quiet", action="store_true", help="no progress display and only warnings in the log")
     worker.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log level (default INFO)")
@@ -502,7 +505,10 @@ def make_parser() -> argparse.ArgumentParser:
     extract.add_argument("--workers", type=_non_negative_int, metavar="N", help="worker processes (default: one per core)")
     extract.set_defaults(func=cmd_extract)
 
-    wacz = commands.add_parser("wacz", help="package the WARC files, their CDXJ index and a pages list into a WACZ for replay tools", description="Write DIR's web archive as one WACZ file (WARC files, CDXJ index, pages list, datapackage.json) that pywb and ReplayWeb.page open.")
+    wacz = commands.add_parser(
+        "wacz", help="package the WARC files, their CDXJ index and a pages list into a WACZ for replay tools",
+        description="Write DIR's web archive as one WACZ file (WARC files, CDXJ index, pages list, datapackage.json) that pywb and ReplayWeb.page open.",
+    )
     wacz.add_argument("dir", metavar="DIR")
     wacz.add_argument("-o", "--output", metavar="FILE", help="the WACZ file to write (default: DIR.wacz beside DIR)")
     wacz.set_defaults(func=cmd_wacz)

@@ -21,7 +21,7 @@ from typing import Iterator
 import pytest
 
 from crawler.localsite import LocalSite, Route, html
-from tests.conftest import REPO, CrawlResult
+from tests.conftest import REPO, CrawlResult, run_tdmcrawl
 
 ORIGINS = 3
 PAGES = 14
@@ -208,7 +208,7 @@ def test_a_worker_started_before_the_crawl_waits_joins_and_works(tmp_path: Path,
         for process in (first, early):
             _, stderr = process.communicate(timeout=180)
             assert process.returncode == 0, stderr[-3000:]
-        summary = subprocess.run([sys.executable, "-m", "crawler.cli", "summary", str(out)], cwd=REPO, capture_output=True, text=True)
+        summary = run_tdmcrawl("summary", str(out))
         assert summary.returncode == 0, summary.stderr
         assert_covered_once(site, out)
         _, documents = union(out)
@@ -220,7 +220,7 @@ def test_a_worker_started_before_the_crawl_waits_joins_and_works(tmp_path: Path,
 
 def test_a_worker_whose_wait_ends_with_no_crawl_exits_2(redis_url: str) -> None:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "crawler.cli", "worker", "--redis", redis_url, "--out", "/nonexistent-never-written", "--wait", "1.5"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = run_tdmcrawl("worker", "--redis", redis_url, "--out", "/nonexistent-never-written", "--wait", "1.5", timeout=60)
     assert done.returncode == 2, done.stderr
     assert time.monotonic() - started >= 1.5
     lines = done.stderr.strip().splitlines()
@@ -231,5 +231,5 @@ def test_a_worker_whose_wait_ends_with_no_crawl_exits_2(redis_url: str) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
-    done = subprocess.run([sys.executable, "-m", "crawler.cli", "worker", "--redis", closed, "--out", "/nonexistent-never-written", "--wait", "0"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = run_tdmcrawl("worker", "--redis", closed, "--out", "/nonexistent-never-written", "--wait", "0", timeout=60)
     assert done.returncode == 2 and f"cannot reach Redis at {closed}" in done.stderr, done.stderr

@@ -17,7 +17,7 @@ import pytest
 
 from crawler.localsite import Route, html
 from pipelines.hub_push import publishable_files
-from tests.conftest import FAST, read_rows, run_tdmcrawl
+from tests.conftest import FAST, run_tdmcrawl
 from tests.hub_standin import HubStandIn
 
 PROSE = "Reports of the lake levels, the ferry timetable and the harbour works, for the push tests. " * 4
