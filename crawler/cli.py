@@ -14,10 +14,12 @@ errors; 2 bad arguments or the crawl could not start; 3 it was interrupted
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -274,14 +276,37 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+class _StoppedWaiting(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _sigterm_stops_the_wait() -> Any:
+    """SIGTERM (a scheduler scaling the cluster down) ends a worker's wait for a
+    crawl as it ends a crawl: on request, exit code 0."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _StoppedWaiting()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from crawler.cluster import wait_for_crawl
 
     _check_ids(args)
     try:
-        _server, crawl_id, config = wait_for_crawl(args.redis, args.crawl_id, args.wait, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
+        with _sigterm_stops_the_wait():
+            _server, crawl_id, config = wait_for_crawl(args.redis, args.crawl_id, args.wait, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
     except LookupError as exc:
         raise CliError(str(exc)) from None
+    except _StoppedWaiting:
+        print("stopped on request while waiting for a crawl; nothing was joined", file=sys.stderr)
+        return EXIT_OK
     print(f"joining crawl {crawl_id} on {args.redis}", file=sys.stderr, flush=True)
     extra: dict[str, Any] = {"LOG_LEVEL": args.log_level}
     if args.quiet:

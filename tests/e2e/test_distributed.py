@@ -227,6 +227,12 @@ def test_a_worker_whose_wait_ends_with_no_crawl_exits_2(redis_url: str) -> None:
     assert "waiting for a crawl to be started" in lines[0]
     assert lines[-1].startswith("tdmcrawl: error: no crawl has been started on this Redis") and "waited 1.5 s" in lines[-1], lines
     assert not Path("/nonexistent-never-written").exists()
+    # a scheduler scaling down stops a waiting worker with SIGTERM: stopped on request, exit 0
+    waiting = launch(["worker", "--redis", redis_url, "--out", "/nonexistent-never-written", "--wait", "120"])
+    assert "waiting for a crawl to be started" in waiting.stderr.readline()
+    waiting.send_signal(signal.SIGTERM)
+    _, stderr = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0 and "stopped on request while waiting" in stderr, stderr
     # an unreachable Redis is waited for the same way, and named
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
