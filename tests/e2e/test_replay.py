@@ -4,9 +4,12 @@
 validate`` accepts; pywb, serving on 127.0.0.1, replays a stored page's bytes
 from the package and from the folder's own index.
 
-pywb runs from a virtualenv of its own: pywb 2.10 pins ``redis==2.10.6``,
-which cannot live beside the ``redis>=4.2`` that scrapy-redis needs, so it
-cannot be one of tdmcrawl's test dependencies. ``TDMCRAWL_TEST_PYWB`` may
+pywb runs from a virtualenv of its own: pywb 2.10 (the latest) pins
+``redis==2.10.6`` and ``fakeredis<1.0``, which cannot live beside the
+``redis>=4.2`` that scrapy-redis 0.9 needs; installed together, pip falls back
+to pywb 2.8.0 with gevent 22.10, whose ``wayback`` script does not start
+(``pkg_resources.DistributionNotFound: zope.interface``). So pywb is not one
+of tdmcrawl's test dependencies. ``TDMCRAWL_TEST_PYWB`` may
 name the ``bin`` folder of such a virtualenv (``.ci/run`` makes one);
 otherwise the tests make one with ``pip install pywb`` once per session.
 """
@@ -32,7 +35,7 @@ from crawler.localsite import Route, html, text
 from tests.conftest import FAST, read_rows, run_tdmcrawl
 
 PROSE = "Minutes of the harbour board, the ferry timetable and the lake levels, for the replay tests. " * 4
-PYWB_REQUIREMENT = "pywb>=2.8,<3"
+PYWB_REQUIREMENT = "pywb>=2.10,<3"
 ROBOTS = "User-agent: *\nAllow: /\n# the robots.txt of the replay tests\n"
 
 
