@@ -5,7 +5,7 @@ These tests load with the library's DEFAULT cache (no ``cache_dir``, no
 ``HF_HOME`` of their own: ``~/.cache/huggingface`` or whatever ``HF_HOME`` the
 person running the tests has), because the cache is what went stale: the
 library keys a local folder by its name and its card's YAML (see
-``pipelines/dataset_version.py``). Entries other runs left there are part of
+``pipelines/dataset/version.py``). Entries other runs left there are part of
 the test: the folders here are named like those of every other run
 (``out1``, ``same``), so a key that ignored the files would return their rows.
 """

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from crawler.localsite import Route, html
-from pipelines.hub_push import publishable_files
+from pipelines.dataset.push import publishable_files
 from tests.conftest import FAST, run_tdmcrawl
 from tests.hub_standin import HubStandIn
 
