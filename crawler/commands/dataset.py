@@ -1,5 +1,5 @@
 """The commands on an output folder: ``summary``, ``push``, ``extract``,
-``lookup`` and ``remove``. Each defers the import of its tool (pyarrow,
+``wacz``, ``lookup`` and ``remove``. Each defers the import of its tool (pyarrow,
 trafilatura, huggingface_hub) to when it runs, so ``tdmcrawl --help`` stays fast."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crawler import __version__
 from crawler.commands.common import EXIT_OK, non_negative_int, output_dir, positive_int
 from crawler.errors import CliError
 from pipelines.dataset.query import DEFAULT_LIMIT
@@ -38,35 +37,53 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# data/removals names the URLs removed (for the operator's audit): never published.
-PUSH_ALWAYS_EXCLUDED = [".job/**", ".job-*/**", "**/.*", ".*", "*.open", "**/*.open", "**/*.journal.jsonl", "data/removals/**"]
-
-
 def cmd_push(args: argparse.Namespace) -> int:
-    import fnmatch
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from pipelines.dataset.push import plan_push, push, remote_files
+    from pipelines.dataset.version import folder_version
 
     out = output_dir(args.dir)
-    excluded = PUSH_ALWAYS_EXCLUDED + list(args.exclude or [])
-    files = []
-    for path in sorted(p for p in out.rglob("*") if p.is_file()):
-        relative = path.relative_to(out).as_posix()
-        if any(fnmatch.fnmatch(relative, pattern) or any(part.startswith(".") for part in relative.split("/")) for pattern in excluded):
-            continue
-        files.append((relative, path.stat().st_size))
     if not (out / "README.md").exists():
         raise CliError(f"{out} has no dataset card (README.md); run `tdmcrawl summary {out}` first")
-    total = sum(size for _, size in files)
-    if args.dry_run:
-        print(f"would upload {len(files)} files ({total / 1e6:.1f} MB) to dataset {args.repo_id}{' (private)' if args.private else ''}:")
-        for relative, size in files:
-            print(f"  {relative}  {size}")
-        return EXIT_OK
-    from huggingface_hub import HfApi
-
     api = HfApi()
-    api.create_repo(args.repo_id, repo_type="dataset", private=args.private, exist_ok=True)
-    api.upload_folder(folder_path=str(out), repo_id=args.repo_id, repo_type="dataset", ignore_patterns=excluded, commit_message=f"tdmcrawl {__version__}: upload {out.name}")
-    print(f"uploaded {len(files)} files ({total / 1e6:.1f} MB) to https://huggingface.co/datasets/{args.repo_id}")
+    version = folder_version(out)
+    try:
+        plan = plan_push(out, remote_files(api, args.repo_id), args.exclude or ())
+        if args.dry_run:
+            print(f"would upload {len(plan.uploads)} files ({plan.upload_bytes / 1e6:.1f} MB) to dataset {args.repo_id}{' (private)' if args.private else ''}, {version}:")
+            for relative, size in plan.uploads:
+                print(f"  {relative}  {size}")
+            if not plan.remote_known:
+                print(f"would delete: unknown, the Hub cannot be asked (offline); every file of {args.repo_id} that {out} does not have would be deleted")
+            else:
+                print(f"would delete {len(plan.deletions)} files from dataset {args.repo_id} (not in {out}: replaced or removed):")
+                for relative in plan.deletions:
+                    print(f"  - {relative}")
+            return EXIT_OK
+        if not plan.remote_known:
+            raise CliError("the Hub cannot be asked (offline mode); nothing was pushed")
+        commit = push(out, args.repo_id, plan, private=args.private, version=version, api=api)
+    except (HfHubHTTPError, OSError) as exc:
+        raise CliError(f"push to {args.repo_id} failed: {exc}") from None
+    print(
+        f"pushed {version} to https://huggingface.co/datasets/{args.repo_id}: {len(plan.uploads)} files "
+        f"({plan.upload_bytes / 1e6:.1f} MB), {len(plan.deletions)} deleted, commit {getattr(commit, 'oid', '?')}"
+    )
+    return EXIT_OK
+
+
+def cmd_wacz(args: argparse.Namespace) -> int:
+    from pipelines.dataset.wacz import write_wacz
+
+    out = output_dir(args.dir)
+    target = Path(args.output) if args.output else out.resolve().parent / f"{out.resolve().name}.wacz"
+    try:
+        counts = write_wacz(out, target)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print(f"{target}: {counts['warc_files']} WARC files, {counts['index_lines']} index lines, {counts['pages']} pages")
     return EXIT_OK
 
 
@@ -154,7 +171,7 @@ def add_remove_command(subparsers: Any) -> None:
 
 
 def add_dataset_commands(commands: Any) -> None:
-    """Register ``summary``, ``push``, ``extract``, ``lookup`` and ``remove``."""
+    """Register ``summary``, ``push``, ``extract``, ``wacz``, ``lookup`` and ``remove``."""
     summary = commands.add_parser("summary", help="rebuild summary.json, summary.md, charts and the dataset card from an output folder",
         description="Rebuild the crawl summary and dataset card from the tables of DIR (also for folders holding several crawls or workers).")
     summary.add_argument("dir", metavar="DIR")
@@ -165,7 +182,7 @@ def add_dataset_commands(commands: Any) -> None:
     push.add_argument("dir", metavar="DIR")
     push.add_argument("repo_id", metavar="REPO_ID", help="e.g. my-org/my-crawl")
     push.add_argument("--private", action="store_true", help="create the dataset repository as private")
-    push.add_argument("--dry-run", action="store_true", help="list what would be uploaded and stop")
+    push.add_argument("--dry-run", action="store_true", help="list what would be uploaded and deleted, and stop")
     push.add_argument("--exclude", action="append", metavar="PATTERN", help="leave out files matching PATTERN (e.g. 'warc/*'); repeatable")
     push.set_defaults(func=cmd_push)
 
@@ -178,6 +195,14 @@ def add_dataset_commands(commands: Any) -> None:
     extract.add_argument("--no-tables", action="store_true", help="leave tables out of the text")
     extract.add_argument("--workers", type=non_negative_int, metavar="N", help="worker processes (default: one per core)")
     extract.set_defaults(func=cmd_extract)
+
+    wacz = commands.add_parser(
+        "wacz", help="package the WARC files, their CDXJ index and a pages list into a WACZ for replay tools",
+        description="Write DIR's web archive as one WACZ file (WARC files, CDXJ index, pages list, datapackage.json) that pywb and ReplayWeb.page open.",
+    )
+    wacz.add_argument("dir", metavar="DIR")
+    wacz.add_argument("-o", "--output", metavar="FILE", help="the WACZ file to write (default: DIR.wacz beside DIR)")
+    wacz.set_defaults(func=cmd_wacz)
 
     add_lookup_command(commands)
     add_remove_command(commands)

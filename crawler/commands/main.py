@@ -14,20 +14,23 @@ errors; 2 bad arguments or the crawl could not start; 3 it was interrupted
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
 from crawler import __version__
-from crawler.commands.common import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, non_negative_int, positive_int
+from crawler.commands.common import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, non_negative_float, non_negative_int, positive_int
 from crawler.commands.dataset import add_dataset_commands
 from crawler.errors import CliError
 
 
 PROFILE_PACKAGE = "settings.profiles"
+WORKER_WAIT_SECONDS = 600.0  # a worker started with the cluster waits this long for the crawl
 
 
 def _policy_module(name: str) -> Any:
@@ -278,15 +281,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+class _StoppedWaiting(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _sigterm_stops_the_wait() -> Any:
+    """SIGTERM (a scheduler scaling the cluster down) ends a worker's wait for a
+    crawl as it ends a crawl: on request, exit code 0."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _StoppedWaiting()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
-    from crawler.cluster import load_config
+    from crawler.cluster import wait_for_crawl
 
     _check_ids(args)
-    server = _redis(args.redis)
     try:
-        crawl_id, config = load_config(server, args.crawl_id)
+        with _sigterm_stops_the_wait():
+            _server, crawl_id, config = wait_for_crawl(args.redis, args.crawl_id, args.wait, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
     except LookupError as exc:
         raise CliError(str(exc)) from None
+    except _StoppedWaiting:
+        print("stopped on request while waiting for a crawl; nothing was joined", file=sys.stderr)
+        return EXIT_OK
+    print(f"joining crawl {crawl_id} on {args.redis}", file=sys.stderr, flush=True)
     extra: dict[str, Any] = {"LOG_LEVEL": args.log_level}
     if args.quiet:
         extra["TDMCRAWL_PROGRESS"] = "off"
@@ -394,6 +420,10 @@ def make_parser() -> argparse.ArgumentParser:
     worker.add_argument("--crawl-id", metavar="ID", help="the crawl to join (default: the latest started on this Redis)")
     worker.add_argument("--out", required=True, metavar="DIR", help="output folder (may be shared with other workers on the same machine)")
     worker.add_argument("--worker-id", metavar="ID", help="name of this worker (default HOST-PID)")
+    worker.add_argument(
+        "--wait", type=non_negative_float, default=WORKER_WAIT_SECONDS, metavar="SECONDS",
+        help=f"wait this long for the crawl to be started and Redis to answer (default {WORKER_WAIT_SECONDS:g}; 0 = do not wait); exit code 2 when none was started by then",
+    )
     worker.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="set any Scrapy or TDMCRAWL_ setting (repeatable)")
     worker.add_argument("--quiet", action="store_true", help="no progress display and only warnings in the log")
     worker.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log level (default INFO)")

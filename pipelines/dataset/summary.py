@@ -34,6 +34,8 @@ from crawler.rights.policy import reason_family
 from crawler.urls import origin_of
 from pipelines.dataset.croissant import write_croissant
 from pipelines.dataset.removals import removed_url_matcher
+from pipelines.dataset.version import card_configs, dataset_version
+from pipelines.formats.cdxj import sync_indexes
 from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, REMOVALS_SCHEMA, column_descriptions
 
 logger = logging.getLogger(__name__)
@@ -391,6 +393,7 @@ def write_summary(out: Path | str) -> dict[str, Any]:
     summary["removals"] = _load_removals(out)
     charts = render_charts(summary, out)
     summary["charts"] = charts
+    sync_indexes(out)  # the replay index follows the WARC files (new crawl, removal)
     summary["artefacts"] = artefacts(out)
     croissant = write_croissant(out, summary)  # it lists every artefact with its sha256, so it cannot list itself
     summary["artefacts"].append({"path": croissant.name, "bytes": croissant.stat().st_size, "sha256": _sha256(croissant)})
@@ -591,6 +594,7 @@ def render_card(summary: dict[str, Any]) -> str:
     import yaml
 
     licence, explanation = card_licence(summary["licences"]["by_license"])
+    version = dataset_version(summary.get("artefacts") or [], summary.get("removals") or [])
     languages = [l for l in summary["languages"] if l != "unknown"]
     front: dict[str, Any] = {
         "pretty_name": f"tdmcrawl web crawl ({', '.join(summary['crawl_ids'][:3])}{'…' if len(summary['crawl_ids']) > 3 else ''})",
@@ -606,10 +610,7 @@ def render_card(summary: dict[str, Any]) -> str:
             "task_categories": ["text-generation"],
             "tags": ["tdmcrawl", "web-crawl", "warc", "provenance", "opt-out-respecting", "tdmrep", "robots-txt"]
             + [kind for kind in (summary.get("document_types") or {}).get("collected", []) if kind != "html"],
-            "configs": [
-                {"config_name": "documents", "default": True, "data_files": [{"split": "train", "path": "data/documents/*.parquet"}]},
-                {"config_name": "decisions", "data_files": [{"split": "train", "path": "data/decisions/*.parquet"}]},
-            ],
+            "configs": card_configs(version),
         }
     )
     yaml_text = yaml.safe_dump(front, sort_keys=False, allow_unicode=True)
@@ -635,6 +636,11 @@ def render_card(summary: dict[str, Any]) -> str:
         "```python\nfrom datasets import load_dataset\n"
         "documents = load_dataset(\"<this folder or repo>\", \"documents\", split=\"train\")\n"
         "decisions = load_dataset(\"<this folder or repo>\", \"decisions\", split=\"train\")\n```\n\n"
+        "## Version\n\n"
+        f"This copy holds dataset {version.describe()}: {version.rows['documents']} documents and "
+        f"{version.rows['decisions']} decisions, in the shard files the `configs` above list. Each removal, re-extraction "
+        "or added crawl writes a new version with a new fingerprint, so `load_dataset` never serves an earlier version "
+        "from its cache.\n\n"
         "## Licence\n\n" + licence_text + "\n\n"
         + body
         + "\n## Schema\n\n" + "\n".join(schema_docs)
