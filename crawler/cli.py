@@ -68,6 +68,7 @@ def build_settings(
     overrides: Sequence[str] = (),
     extra: dict[str, Any] | None = None,
     settings_module: str | None = None,
+    base_modules: Sequence[str] = (),
 ) -> Any:
     """Project settings, then the policy profile, then ``extra`` (the CLI's own
     options), then ``-s`` overrides: the order Scrapy users expect."""
@@ -78,6 +79,8 @@ def build_settings(
     settings = Settings()
     settings.setmodule("settings", priority="project")
     settings.setmodule(_policy_module(policy), priority="project")
+    for name in base_modules:  # e.g. settings.audit, under the user's own module
+        settings.setmodule(importlib.import_module(name), priority="project")
     if settings_module:
         try:
             settings.setmodule(importlib.import_module(settings_module), priority="project")
@@ -99,19 +102,25 @@ def build_settings(
     return settings
 
 
-def run_crawl(settings: Any, spider_kwargs: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Run the research spider; return (exit code, final stats)."""
+def run_crawl(settings: Any, spider_kwargs: dict[str, Any], spider: str = "research") -> tuple[int, dict[str, Any]]:
+    """Run the research (or audit) spider; return (exit code, final stats)."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.exceptions import UsageError
 
     from crawler.spiders.research import ResearchSpider, read_seeds
 
-    try:
-        read_seeds(spider_kwargs.get("seeds"), spider_kwargs.get("seeds_file"))  # fail fast, before any setup
-    except UsageError as exc:
-        raise CliError(str(exc)) from None
+    spider_class: Any = ResearchSpider
+    if spider == "audit":
+        from crawler.spiders.audit import AuditSpider
+
+        spider_class = AuditSpider
+    else:
+        try:
+            read_seeds(spider_kwargs.get("seeds"), spider_kwargs.get("seeds_file"))  # fail fast, before any setup
+        except UsageError as exc:
+            raise CliError(str(exc)) from None
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(ResearchSpider)
+    crawler = process.create_crawler(spider_class)
     failures: list[Any] = []
     try:
         deferred = process.crawl(crawler, **spider_kwargs)
@@ -290,6 +299,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         extra["TDMCRAWL_ALLOW_PRIVATE_ADDRESSES"] = True
     out = Path(args.out)
     _cluster_extra(extra, args.redis, crawl_id, args.worker_id, out)
+    if config.get("kind") == "audit":
+        from crawler.audit_command import run_audit_worker
+
+        return run_audit_worker(config, extra, args, out)
     overrides = list(config.get("settings") or []) + list(args.set or [])
     settings = build_settings(
         out=out, policy=config.get("policy") or "strict", contact=config.get("contact"), overrides=overrides, extra=extra,
@@ -340,6 +353,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from pipelines.summary import write_summary
 
     out = _output_dir(args.dir)
+    from pipelines.dataset.audit_report import is_audit
+
+    if is_audit(out):
+        from crawler.audit_command import short_summary
+        from pipelines.dataset.audit_report import write_report
+
+        print(short_summary(out, write_report(out)))
+        return EXIT_OK
     try:
         resumed = resume_interrupted_removal(out)
     except RemoveError as exc:
@@ -482,9 +503,11 @@ def make_parser() -> argparse.ArgumentParser:
     extract.add_argument("--workers", type=_non_negative_int, metavar="N", help="worker processes (default: one per core)")
     extract.set_defaults(func=cmd_extract)
 
+    from crawler.audit_command import add_audit_command
     from crawler.lookup import add_lookup_command
     from crawler.remove import add_remove_command
 
+    add_audit_command(commands, common)
     add_lookup_command(commands)
     add_remove_command(commands)
     return parser

@@ -22,7 +22,8 @@ EXCLUDED = "excluded"
 FAILED = "failed"
 UNCHANGED = "unchanged"
 WITHDRAWN = "withdrawn"
-DECISIONS = (STORED, EXCLUDED, FAILED, UNCHANGED, WITHDRAWN)
+ALLOWED = "allowed"  # an audit's verdict: a crawl would have been allowed to request the URL
+DECISIONS = (STORED, EXCLUDED, FAILED, UNCHANGED, WITHDRAWN, ALLOWED)
 
 STAGE_REQUEST = "request"
 STAGE_HEADERS = "headers"
@@ -45,6 +46,7 @@ class DecisionRecord:
     policy_digests: tuple[str, ...] = ()
     reservations: tuple[str, ...] = ()
     decided_at: float = field(default_factory=time.time)
+    input_ref: tuple[str, int, str | None] | None = None  # an audit's (input_file, input_row, input_id)
 
     def __post_init__(self) -> None:
         if self.decision not in DECISIONS:

@@ -59,6 +59,7 @@ META_SITEMAP = "tdmcrawl_sitemap"
 META_ENCODING = "tdmcrawl_content_encoding"
 META_TRUNCATED = "tdmcrawl_truncated"
 META_ORIGINAL_HEADERS = "tdmcrawl_headers"
+META_INPUT = "tdmcrawl_input"  # an audit's (input_file, input_row, input_id): its decision row names the input row
 
 # How much of each policy file is read: a little past each parser's own limit,
 # so an oversized file is seen as oversized (and robots.txt is cut, never "allow all").
@@ -315,6 +316,7 @@ class RightsMiddleware:
                 via=request.meta.get("tdmcrawl_via"),
                 policy_digests=policy_digests,
                 reservations=reservations,
+                input_ref=request.meta.get(META_INPUT),
             ),
         )
         raise Decided(f"{decision}: {reason}")

@@ -118,3 +118,8 @@ TDMCRAWL_REGISTRY_RETRY_TIMES = 4
 TDMCRAWL_REGISTRY_RETRY_DELAY = 1.0
 TDMCRAWL_REGISTRY_CACHE_TTL = 86400.0
 TDMCRAWL_REGISTRY_PAUSE = 60.0
+
+# Consent audits (`tdmcrawl audit`, which applies settings/audit.py)
+TDMCRAWL_AUDIT = False  # page requests are decided by the rights middleware and never downloaded
+TDMCRAWL_AUDIT_HEADERS = False  # --with-headers: each URL is asked for its headers only (stopped at headers_received)
+TDMCRAWL_AUDIT_WINDOW = 5000  # input URLs read but not yet decided, at most (memory bound)
