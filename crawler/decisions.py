@@ -53,7 +53,10 @@ class DecisionRecord:
             raise ValueError(f"unknown decision {self.decision!r}")
 
     def row(self, *, crawl_id: str, profile: str) -> dict[str, object]:
-        host = origin_of(self.url).host
+        try:
+            host = origin_of(self.url).host
+        except ValueError:  # an audit's input row that is no URL at all
+            host = ""
         return {
             "url": self.url,
             "final_url": self.final_url if self.final_url and self.final_url != self.url else None,

@@ -27,8 +27,7 @@ from crawler.middlewares import META_INPUT, META_ORIGINAL_HEADERS, Decided, Park
 from crawler.rights.evidence import Evidence
 from crawler.signals import decision_recorded
 from crawler.urls import is_crawlable_url, try_safe_url
-
-INVALID_URL = "invalid-url"
+from pipelines.dataset.audit_report import INVALID_URL
 
 
 class AuditSpider(scrapy.Spider):

@@ -32,6 +32,7 @@ SUMMARY_SCHEMA = "tdmcrawl-audit-summary/1.0"
 CONFIG_FILE = "audit.json"
 ALLOWED = "allowed"
 EXCLUDED = "excluded"
+INVALID_URL = "invalid-url"  # an input row holding no http(s) URL
 TOP_DOMAINS = 20
 
 _AUDIT_COLUMNS = [
@@ -143,7 +144,8 @@ def compute_summary(out: Path, audit_input: AuditInput | None, text_stats: dict[
     domain_totals = _counts(table.column("url_host_registered_domain"))
     domain_excluded = _counts(excluded.column("url_host_registered_domain"))
     top = sorted(domain_excluded.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_DOMAINS]
-    origins = _origins(table.column("url")) if total else 0
+    valid = table.filter(pc.invert(pc.fill_null(pc.equal(table.column("reason"), INVALID_URL), False)))
+    origins = _origins(valid.column("url")) if valid.num_rows else 0
     with_headers = bool(config.get("with_headers"))
     headers_read = int(pc.sum(pc.cast(table.column("headers_read"), pa.int64())).as_py() or 0) if total else 0
     decided = table.column("decided_at")
