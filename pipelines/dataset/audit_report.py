@@ -284,6 +284,10 @@ def write_report(out: Path | str, *, audit_input: AuditInput | None = None, writ
         summary["counts"]["input_rows_without_decision"] = text_stats["undecided"]
     if write_filtered is not None and audit_input is not None:
         summary["filtered_output"] = {"path": str(write_filtered), "rows": text_stats["rows_written"] if text_stats and "rows_written" in text_stats else None}
+    for unused in ("warc", "wet"):  # an audit stores no page: no empty page archives beside its policy files
+        folder = out / unused
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     _atomic_write(out / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     _atomic_write(out / "summary.md", render_markdown(summary))
     _atomic_write(out / "README.md", render_card(summary))
