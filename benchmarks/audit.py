@@ -156,7 +156,7 @@ def run(origins: int, per_origin: int, concurrency: int, seed: int, keep: str | 
         rows = write_input(folder / "input.parquet", origins, per_origin, port, seed)
         out = folder / "out"
         command = [
-            sys.executable, "-m", "crawler.cli", "audit", str(folder / "input.parquet"), "--out", str(out), "--quiet",
+            sys.executable, "-m", "crawler.commands.main", "audit", str(folder / "input.parquet"), "--out", str(out), "--quiet",
             "--allow-private-addresses", "--write-filtered", str(folder / "filtered.parquet"),
             "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "TDMCRAWL_LOOPBACK_ONLY=True",
             "-s", f"CONCURRENT_REQUESTS={concurrency}", "-s", "DOWNLOAD_TIMEOUT=60",

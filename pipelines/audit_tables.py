@@ -11,11 +11,11 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from crawler.context import CrawlContext
-from crawler.decisions import STAGE_HEADERS
+from crawler.model.decisions import STAGE_HEADERS
 from crawler.rights.policy import reason_family
 from crawler.signals import decision_recorded
-from pipelines.dataset.audit_report import AUDIT_DECISIONS_SCHEMA
-from pipelines.parquet import ROWS_PER_GROUP, ShardedParquetWriter
+from pipelines.formats.parquet import ROWS_PER_GROUP, ShardedParquetWriter
+from pipelines.formats.schema import AUDIT_DECISIONS_SCHEMA
 
 
 def audit_row(record: Any, *, crawl_id: str, profile: str) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """The ``audit`` spider: one request per input URL, decided by the crawl's own
-rights middleware and never downloaded (``crawler.audit_fetch``).
+rights middleware and never downloaded (``crawler.fetch.audit``).
 
 It streams the input (``pipelines.dataset.audit_input``) and keeps at most
 ``TDMCRAWL_AUDIT_WINDOW`` URLs between "read" and "decided", so memory grows
@@ -20,13 +20,15 @@ from typing import Any, AsyncIterator
 import scrapy
 from scrapy.exceptions import UsageError
 
-from crawler.audit_fetch import allowed_record
 from crawler.context import CrawlContext
-from crawler.decisions import EXCLUDED, STAGE_FETCH, STAGE_HEADERS, DecisionRecord
-from crawler.middlewares import META_INPUT, META_ORIGINAL_HEADERS, Decided, Parked, record_decision
+from crawler.fetch.audit import allowed_record
+from crawler.fetch.middleware import Decided, Parked
+from crawler.model.decisions import EXCLUDED, STAGE_FETCH, STAGE_HEADERS, DecisionRecord
+from crawler.model.meta import META_INPUT, META_ORIGINAL_HEADERS
 from crawler.rights.evidence import Evidence
-from crawler.signals import decision_recorded
+from crawler.signals import decision_recorded, record_decision
 from crawler.urls import is_crawlable_url, try_safe_url
+from pipelines.dataset.audit_input import AuditInput, InputError
 from pipelines.dataset.audit_report import INVALID_URL
 
 
@@ -47,15 +49,13 @@ class AuditSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "AuditSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         middlewares = crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES")
-        for needed in ("crawler.middlewares.RightsMiddleware", "crawler.audit_fetch.AuditMiddleware"):
+        for needed in ("crawler.fetch.middleware.RightsMiddleware", "crawler.fetch.audit.AuditMiddleware"):
             if middlewares.get(needed) is None or not crawler.settings.getbool("TDMCRAWL_AUDIT"):
                 raise UsageError(f"the audit spider needs TDMCRAWL_AUDIT and {needed} enabled")
         spider.context = CrawlContext.for_crawler(crawler)
         spider.window = max(1, crawler.settings.getint("TDMCRAWL_AUDIT_WINDOW", 5000))
         spider.distributed = bool(crawler.settings.get("TDMCRAWL_REDIS_URL"))
         if spider.inputs:
-            from pipelines.dataset.audit_input import AuditInput, InputError
-
             try:
                 spider.audit_input = AuditInput.open(spider.inputs, url_column=spider.url_column, id_column=spider.id_column, text_column=spider.text_column)
             except InputError as exc:

@@ -1,9 +1,7 @@
 """The results of a consent audit (``tdmcrawl audit``), computed from its
 decisions table and its inputs.
 
-Owns the audit's decisions schema (the crawl's ``decisions`` columns, the
-decision ``allowed`` or ``excluded``, and the input row each decision belongs
-to), ``audit.json`` (what was audited, how), ``summary.json`` /
+Owns ``audit.json`` (what was audited, how), ``summary.json`` /
 ``summary.md`` (schema ``tdmcrawl-audit-summary/1.0``), the dataset card
 ``README.md`` and the filtered copy of the input (``--write-filtered``: the rows
 still allowed, the input's own schema, one Parquet file ``load_dataset``
@@ -26,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.dataset.audit_input import TEXT, AuditInput
-from pipelines.schema import DECISIONS_SCHEMA
+from pipelines.formats.schema import AUDIT_DECISIONS_SCHEMA
 
 SUMMARY_SCHEMA = "tdmcrawl-audit-summary/1.0"
 CONFIG_FILE = "audit.json"
@@ -35,27 +33,6 @@ EXCLUDED = "excluded"
 INVALID_URL = "invalid-url"  # an input row holding no http(s) URL
 TOP_DOMAINS = 20
 
-_AUDIT_COLUMNS = [
-    ("input_file", pa.string(), False, "the input file the URL was read from (as given, or relative to the input folder)"),
-    ("input_row", pa.int64(), False, "0-based position of the row in input_file (the line number for a text file): join back on (input_file, input_row)"),
-    ("input_id", pa.string(), True, "the row's id column in the input, when it has one"),
-    ("headers_read", pa.bool_(), False, "the URL's response headers were read (--with-headers) and judged"),
-]
-
-
-def _audit_schema() -> pa.Schema:
-    fields = []
-    for field in DECISIONS_SCHEMA:
-        if field.name == "decision":
-            field = field.with_metadata({"description": "allowed (no signal an audit can see reserves it) or excluded"})
-        elif field.name == "stage":
-            field = field.with_metadata({"description": "request (decided from policy files) or headers (decided from the URL's response headers)"})
-        fields.append(field)
-    fields += [pa.field(name, dtype, nullable=nullable, metadata={"description": desc}) for name, dtype, nullable, desc in _AUDIT_COLUMNS]
-    return pa.schema(fields, metadata={"tdmcrawl.table": "audit-decisions", "tdmcrawl.schema_version": "1.0"})
-
-
-AUDIT_DECISIONS_SCHEMA = _audit_schema()
 
 # What an audit cannot see, by the reason codes a crawl would give. Page meta is
 # never fetched; response headers only with --with-headers.
@@ -349,7 +326,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
             ),
         ]
     if summary["top_domains_by_excluded"]:
-        lines += ["", "## Top domains by excluded URLs", "", _table([(d["domain"], d["urls"], d["excluded"], _percent(d["share"])) for d in summary["top_domains_by_excluded"]], ("domain", "URLs", "excluded", "share"))]
+        top = [(d["domain"] or "(no host: not a URL)", d["urls"], d["excluded"], _percent(d["share"])) for d in summary["top_domains_by_excluded"]]
+        lines += ["", "## Top domains by excluded URLs", "", _table(top, ("domain", "URLs", "excluded", "share"))]
     lines += ["", "## Policy files fetched", "", _table(list(summary["policy_requests"]["by_file"].items()), ("file", "fetched"))]
     lines += ["", "## What this audit could not see", "", "A crawl would also read these; an audit that does not fetch them can allow a URL a crawl would exclude:", ""]
     lines += [f"- {text} (`{key.split(':', 1)[1]}`)" for key, text in summary["not_seen"].items()]
@@ -383,6 +361,24 @@ def render_card(summary: dict[str, Any]) -> str:
         + body
         + "\n## Schema of `decisions`\n\n" + _table(schema_rows, ("column", "type", "meaning")) + "\n"
     )
+
+
+def audit_short_summary(out: Path, summary: dict[str, Any]) -> str:
+    """What `tdmcrawl audit` and `tdmcrawl summary` print: a few lines for the terminal."""
+    counts = summary["counts"]
+    lines = [
+        f"Audit output in {out.resolve()}",
+        f"  {counts['urls_audited']} URLs over {counts['origins_audited']} origins: allowed {counts['urls_allowed']}, excluded {counts['urls_excluded']} ({counts['share_excluded'] * 100:.1f}%)",
+    ]
+    for family, value in summary["excluded_by_family"].items():
+        lines.append(f"    excluded {family}: {value['urls']}")
+    if summary.get("text"):
+        text = summary["text"]
+        lines.append(f"  text excluded: {text['share_documents_excluded'] * 100:.1f}% of documents, {text['share_characters_excluded'] * 100:.1f}% of characters")
+    if summary.get("filtered_output"):
+        lines.append(f"  filtered input: {summary['filtered_output']['path']} ({summary['filtered_output']['rows']} rows)")
+    lines.append(f"  summary: {out / 'summary.md'}  dataset card: {out / 'README.md'}")
+    return "\n".join(lines)
 
 
 def _atomic_write(path: Path, text: str) -> None:

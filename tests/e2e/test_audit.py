@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 
 from crawler.demo import SITE_DIR, demo_settings, load_expected
@@ -100,7 +99,11 @@ def test_audit_decides_as_the_crawl_at_request_time(runs: dict[str, Any]) -> Non
         checked += 1
     request_reasons = {r["reason"] for r in crawl.values() if r["stage"] == "request"}
     # every request-time signal of the demo is staged, and the registry too
-    for reason in ("robots-disallow", "ai-agent-restriction:CCBot", "content-usage-train-ai", "content-signal-ai-train", "tdmrep-reserved", "ai-txt-disallow", "rsl-license-required", "rsl-prohibits-ai-train", "robots-unreachable-5xx", "registry-opt-out"):
+    staged = (
+        "robots-disallow", "ai-agent-restriction:CCBot", "content-usage-train-ai", "content-signal-ai-train", "tdmrep-reserved",
+        "ai-txt-disallow", "rsl-license-required", "rsl-prohibits-ai-train", "robots-unreachable-5xx", "registry-opt-out",
+    )
+    for reason in staged:
         assert reason in request_reasons, reason
     assert checked == len(runs["urls"]) + 1  # the duplicate line too
 

@@ -55,7 +55,7 @@ def test_an_audit_shared_by_two_workers(tmp_path: Path, redis_url: str) -> None:
             assert site.paths(name).count("/robots.txt") == 1, site.paths(name)
             assert not any(p.startswith("/private/") for p in site.paths(name))
         assert_polite(site)
-        rebuilt = subprocess.run([sys.executable, "-m", "crawler.cli", "summary", str(out)], cwd=REPO, capture_output=True, text=True)
+        rebuilt = subprocess.run([sys.executable, "-m", "crawler.commands.main", "summary", str(out)], cwd=REPO, capture_output=True, text=True)
         assert rebuilt.returncode == 0, rebuilt.stderr
         summary = json.loads((out / "summary.json").read_text())
         assert summary["counts"]["urls_audited"] == len(urls) and summary["counts"]["origins_audited"] == ORIGINS
