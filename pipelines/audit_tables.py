@@ -14,14 +14,16 @@ from crawler.context import CrawlContext
 from crawler.model.decisions import STAGE_HEADERS
 from crawler.rights.policy import reason_family
 from crawler.signals import decision_recorded
-from pipelines.formats.parquet import ROWS_PER_GROUP, ShardedParquetWriter
+from pipelines.dataset.audit_report import LICENCE_SIGNAL
+from pipelines.formats.parquet import ShardedParquetWriter
 from pipelines.formats.schema import AUDIT_DECISIONS_SCHEMA
 
 
 def audit_row(record: Any, *, crawl_id: str, profile: str) -> dict[str, Any]:
     row = record.row(crawl_id=crawl_id, profile=profile)
     input_file, input_row, input_id = record.input_ref
-    row.update(input_file=input_file, input_row=input_row, input_id=input_id, headers_read=record.stage == STAGE_HEADERS)
+    licence = next((e.value for e in record.evidence if e.signal == LICENCE_SIGNAL), None)
+    row.update(input_file=input_file, input_row=input_row, input_id=input_id, headers_read=record.stage == STAGE_HEADERS, license=licence)
     return row
 
 
@@ -37,7 +39,7 @@ class AuditDecisionsWriter:
     def from_crawler(cls, crawler: Any) -> "AuditDecisionsWriter":
         if not crawler.settings.getbool("TDMCRAWL_AUDIT"):
             raise NotConfigured
-        return cls(crawler, CrawlContext.for_crawler(crawler), crawler.settings.getint("TDMCRAWL_PARQUET_ROWS_PER_GROUP", ROWS_PER_GROUP) * 10)
+        return cls(crawler, CrawlContext.for_crawler(crawler), crawler.settings.getint("TDMCRAWL_PARQUET_ROWS_PER_GROUP") * 10)
 
     def record(self, record: Any) -> None:
         if record.input_ref is None:

@@ -25,11 +25,13 @@ from crawler.fetch.audit import allowed_record
 from crawler.fetch.middleware import Decided, Parked
 from crawler.model.decisions import EXCLUDED, STAGE_FETCH, STAGE_HEADERS, DecisionRecord
 from crawler.model.meta import META_INPUT, META_ORIGINAL_HEADERS
+from crawler.fetch.responses import header_pairs
 from crawler.rights.evidence import Evidence
+from crawler.rights.licence import detect_licences
 from crawler.signals import decision_recorded, record_decision
 from crawler.urls import is_crawlable_url, try_safe_url
 from pipelines.dataset.audit_input import AuditInput, InputError
-from pipelines.dataset.audit_report import INVALID_URL
+from pipelines.dataset.audit_report import INVALID_URL, LICENCE_SIGNAL
 
 
 class AuditSpider(scrapy.Spider):
@@ -53,7 +55,7 @@ class AuditSpider(scrapy.Spider):
             if middlewares.get(needed) is None or not crawler.settings.getbool("TDMCRAWL_AUDIT"):
                 raise UsageError(f"the audit spider needs TDMCRAWL_AUDIT and {needed} enabled")
         spider.context = CrawlContext.for_crawler(crawler)
-        spider.window = max(1, crawler.settings.getint("TDMCRAWL_AUDIT_WINDOW", 5000))
+        spider.window = max(1, crawler.settings.getint("TDMCRAWL_AUDIT_WINDOW"))
         spider.distributed = bool(crawler.settings.get("TDMCRAWL_REDIS_URL"))
         if spider.inputs:
             try:
@@ -95,8 +97,11 @@ class AuditSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.headers_read, errback=self.on_error, dont_filter=True, meta={META_INPUT: ref, "depth": 0})
 
     async def headers_read(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
-        """--with-headers: the rights allowed the URL on its headers too."""
-        record_decision(self.crawler, allowed_record(response.request, self.context.profile, stage=STAGE_HEADERS, status=response.status))
+        """--with-headers: the rights allowed the URL on its headers too; a
+        licence its ``Link: rel=license`` header declares goes with the row."""
+        licence = detect_licences(None, base_url=response.url, headers=header_pairs(response.headers))
+        evidence = (Evidence(LICENCE_SIGNAL, "header:Link", licence.license, note=licence.evidence or ""),) if licence.license else ()
+        record_decision(self.crawler, allowed_record(response.request, self.context.profile, stage=STAGE_HEADERS, status=response.status, evidence=evidence))
         return
         yield  # an async generator with nothing to yield
 

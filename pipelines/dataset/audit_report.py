@@ -31,6 +31,7 @@ CONFIG_FILE = "audit.json"
 ALLOWED = "allowed"
 EXCLUDED = "excluded"
 INVALID_URL = "invalid-url"  # an input row holding no http(s) URL
+LICENCE_SIGNAL = "licence"  # the evidence of an allowed row naming the licence its Link header declares
 TOP_DOMAINS = 20
 
 

@@ -155,6 +155,7 @@ _AUDIT_COLUMNS = [
     ("input_row", pa.int64(), False, "0-based position of the row in input_file (the line number for a text file): join back on (input_file, input_row)"),
     ("input_id", pa.string(), True, "the row's id column in the input, when it has one"),
     ("headers_read", pa.bool_(), False, "the URL's response headers were read (--with-headers) and judged"),
+    ("license", pa.string(), True, "licence the URL's Link: rel=license header declares, as an SPDX id (with --with-headers; null when none)"),
 ]
 
 

@@ -110,3 +110,28 @@ def test_a_url_column_of_another_name_and_rows_without_a_url(site: LocalSite, tm
     assert [by_row[n]["reason"] for n in range(4)] == [None, "invalid-url", "invalid-url", "robots-disallow"]
     assert "text" not in summary
     assert pq.read_table(tmp_path / "filtered.parquet").column("link").to_pylist() == [site.url("open", "/a")]
+
+
+def test_with_headers_the_download_stops_at_the_headers(tmp_path: Path) -> None:
+    """A page that sends its headers and then nothing: an audit that waited for
+    the body would time out; one that stops at the headers reads a 200."""
+    hanging = LocalSite({
+        "slow": {
+            "/robots.txt": text("User-agent: *\nAllow: /\n"),
+            "/hangs": Route(200, [("Content-Type", "text/html"), ("Link", '<https://creativecommons.org/licenses/by/4.0/>; rel="license"')], b"<html>", action="hang"),
+            "/reserved": Route(200, [("Content-Type", "application/pdf"), ("X-Robots-Tag", "noai")], b"%PDF", action="hang"),
+        },
+    }).start()
+    try:
+        (tmp_path / "urls.txt").write_text(f"{hanging.url('slow', '/hangs')}\n{hanging.url('slow', '/reserved')}\n")
+        out, decisions, summary = audit(tmp_path, str(tmp_path / "urls.txt"), extra=("--with-headers", "-s", "DOWNLOAD_TIMEOUT=60"))
+        by_row = {d["input_row"]: d for d in decisions}
+        first = by_row[0]
+        assert (first["decision"], first["stage"], first["fetch_status"], first["headers_read"], first["license"]) == ("allowed", "headers", 200, True, "CC-BY-4.0")
+        assert first["evidence"].startswith("licence header:Link: CC-BY-4.0")  # the licence, no fetch failure
+        # not HTML, still judged on its headers: a reservation is a reservation whatever the media type
+        assert (by_row[1]["decision"], by_row[1]["reason"], by_row[1]["stage"]) == ("excluded", "noai", "headers")
+        assert summary["counts"]["urls_headers_read"] == 2 and "headers:noai" not in summary["not_seen"]
+        assert [r.path for r in hanging.origins["slow"].requests if r.path not in ("/robots.txt", "/.well-known/tdmrep.json", "/ai.txt")] == ["/hangs", "/reserved"]
+    finally:
+        hanging.stop()
