@@ -119,10 +119,11 @@ def compute_summary(out: Path, audit_input: AuditInput | None, text_stats: dict[
     excluded = table.filter(excluded_mask)
     by_family = _counts(excluded.column("reason_family"))
     by_reason = _counts(excluded.column("reason"))
-    domain_totals = _counts(table.column("url_host_registered_domain"))
-    domain_excluded = _counts(excluded.column("url_host_registered_domain"))
+    valid_mask = pc.invert(pc.fill_null(pc.equal(table.column("reason"), INVALID_URL), False))
+    domain_totals = _counts(table.filter(valid_mask).column("url_host_registered_domain"))
+    domain_excluded = _counts(table.filter(pc.and_(excluded_mask, valid_mask)).column("url_host_registered_domain"))  # rows with no URL have no domain
     top = sorted(domain_excluded.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_DOMAINS]
-    valid = table.filter(pc.invert(pc.fill_null(pc.equal(table.column("reason"), INVALID_URL), False)))
+    valid = table.filter(valid_mask)
     origins = _origins(valid.column("url")) if valid.num_rows else 0
     with_headers = bool(config.get("with_headers"))
     headers_read = int(pc.sum(pc.cast(table.column("headers_read"), pa.int64())).as_py() or 0) if total else 0
@@ -173,9 +174,6 @@ def compute_summary(out: Path, audit_input: AuditInput | None, text_stats: dict[
         }
     if summary["policy_requests"]["total"] and origins:
         summary["policy_requests"]["per_origin"] = round(summary["policy_requests"]["total"] / origins, 3)
-    undecided = (text_stats or {}).get("undecided")
-    if undecided:
-        summary["counts"]["input_rows_without_decision"] = undecided
     return summary
 
 
@@ -252,16 +250,13 @@ def write_report(out: Path | str, *, audit_input: AuditInput | None = None, writ
             audit_input = None  # the inputs moved: the summary is made from the decisions alone
     if write_filtered is None and config.get("write_filtered"):
         write_filtered = Path(config["write_filtered"])
-    text_stats = None
-    if audit_input is not None:
-        text_stats = filter_input(out, audit_input, write_filtered)
-        if not audit_input.text_column:
-            text_stats = {"undecided": text_stats["undecided"]} if text_stats["undecided"] else None
-    summary = compute_summary(out, audit_input, text_stats if text_stats and "documents" in text_stats else None)
-    if text_stats and text_stats.get("undecided"):
-        summary["counts"]["input_rows_without_decision"] = text_stats["undecided"]
-    if write_filtered is not None and audit_input is not None:
-        summary["filtered_output"] = {"path": str(write_filtered), "rows": text_stats["rows_written"] if text_stats and "rows_written" in text_stats else None}
+    passes = filter_input(out, audit_input, write_filtered) if audit_input is not None else None
+    text_stats = passes if passes is not None and audit_input is not None and audit_input.text_column else None
+    summary = compute_summary(out, audit_input, text_stats)
+    if passes is not None and passes["undecided"]:
+        summary["counts"]["input_rows_without_decision"] = passes["undecided"]
+    if passes is not None and write_filtered is not None:
+        summary["filtered_output"] = {"path": str(write_filtered), "rows": passes["rows_written"]}
     for unused in ("warc", "wet"):  # an audit stores no page: no empty page archives beside its policy files
         folder = out / unused
         if folder.is_dir() and not any(folder.iterdir()):
@@ -327,7 +322,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
             ),
         ]
     if summary["top_domains_by_excluded"]:
-        top = [(d["domain"] or "(no host: not a URL)", d["urls"], d["excluded"], _percent(d["share"])) for d in summary["top_domains_by_excluded"]]
+        top = [(d["domain"], d["urls"], d["excluded"], _percent(d["share"])) for d in summary["top_domains_by_excluded"]]
         lines += ["", "## Top domains by excluded URLs", "", _table(top, ("domain", "URLs", "excluded", "share"))]
     lines += ["", "## Policy files fetched", "", _table(list(summary["policy_requests"]["by_file"].items()), ("file", "fetched"))]
     lines += ["", "## What this audit could not see", "", "A crawl would also read these; an audit that does not fetch them can allow a URL a crawl would exclude:", ""]

@@ -164,6 +164,8 @@ def test_filtered_input_loads_and_lacks_exactly_the_excluded_rows(runs: dict[str
     excluded = {r["url"] for r in rows if r["decision"] == "excluded"}
     assert not excluded & set(loaded["url"])
     assert len(loaded) + len([r for r in rows if r["decision"] == "excluded"]) == len(rows)
+    summary = json.loads((runs["headers"]["out"] / "summary.json").read_text())
+    assert summary["filtered_output"] == {"path": str(path), "rows": len(loaded)}
 
 
 def test_summary_and_card(runs: dict[str, Any]) -> None:
@@ -175,7 +177,8 @@ def test_summary_and_card(runs: dict[str, Any]) -> None:
         counts = summary["counts"]
         assert counts["urls_audited"] == len(rows)
         assert counts["urls_excluded"] == len(excluded)
-        assert counts["origins_audited"] == 5
+        assert counts["origins_audited"] == 5 and counts["domains_audited"] == 1  # all on 127.0.0.1; rows with no URL have no domain
+        assert all(d["domain"] for d in summary["top_domains_by_excluded"])
         assert sum(v["urls"] for v in summary["excluded_by_family"].values()) == len(excluded)
         assert summary["top_domains_by_excluded"][0]["excluded"] == max(d["excluded"] for d in summary["top_domains_by_excluded"])
         not_seen = summary["not_seen"]
