@@ -413,7 +413,7 @@ def add_audit_command(commands: Any, common: Any) -> None:
     audit.add_argument("--write-filtered", metavar="FILE", help="write the input rows still allowed to FILE (Parquet, the input's schema)")
     audit.add_argument("--contact", metavar="URL_OR_EMAIL", help="how site owners reach you; goes into the User-Agent")
     audit.add_argument("--registry-file", action="append", metavar="FILE", help="a local opt-out registry file; repeatable")
-    audit.add_argument("--allow-private-addresses", action="store_true", help="audit hosts on private, loopback or link-local addresses")
+    audit.add_argument("--allow-private-addresses", action="store_true", help="allow any private, loopback or link-local address (input URLs allow their own, as seeds do in a crawl)")
     audit.add_argument("--crawl-id", metavar="ID", help="name of this audit (default audit-<time>-<random>)")
     audit.add_argument("--redis", metavar="URL", help="distributed audit on scrapy-redis; add workers with `tdmcrawl worker`")
     audit.add_argument("--worker-id", metavar="ID", help="name of this process in a distributed audit")

@@ -24,7 +24,7 @@ from crawler.context import CrawlContext
 from crawler.fetch.audit import allowed_record
 from crawler.fetch.middleware import Decided, Parked
 from crawler.model.decisions import EXCLUDED, STAGE_FETCH, STAGE_HEADERS, DecisionRecord
-from crawler.model.meta import META_INPUT, META_ORIGINAL_HEADERS
+from crawler.model.meta import META_INPUT, META_ORIGINAL_HEADERS, META_SEED
 from crawler.fetch.responses import header_pairs
 from crawler.rights.evidence import Evidence
 from crawler.rights.licence import detect_licences
@@ -94,7 +94,8 @@ class AuditSpider(scrapy.Spider):
                 self._room.clear()
                 await self._room.wait()
             self.in_flight += 1
-            yield scrapy.Request(url, callback=self.headers_read, errback=self.on_error, dont_filter=True, meta={META_INPUT: ref, "depth": 0})
+            # Each input URL is what a seed is to a crawl of the same URLs (the same address rules).
+            yield scrapy.Request(url, callback=self.headers_read, errback=self.on_error, dont_filter=True, meta={META_INPUT: ref, META_SEED: True, "depth": 0})
 
     async def headers_read(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
         """--with-headers: the rights allowed the URL on its headers too; a
