@@ -90,15 +90,15 @@ DOWNLOADER_MIDDLEWARES = {
 }
 # A request the spider yields that a spider middleware drops (DEPTH_LIMIT, URLLENGTH_LIMIT, …) gets its row.
 SPIDER_MIDDLEWARES = {
-    "crawler.fetch.audit.SpiderOutputAudit": 1,  # next to the engine
-    "crawler.fetch.audit.SpiderOutputTickets": 1000,  # next to the spider
+    "crawler.fetch.trail.SpiderOutputAudit": 1,  # next to the engine
+    "crawler.fetch.trail.SpiderOutputTickets": 1000,  # next to the spider
 }
 ITEM_PIPELINES = {
     "pipelines.archive.WarcPipeline": 300,
     "pipelines.tables.DocumentsPipeline": 400,
 }
 EXTENSIONS = {
-    "crawler.fetch.audit.AuditTrail": 50,  # the scope of every scheduled request; a row for each one the scheduler drops
+    "crawler.fetch.trail.AuditTrail": 50,  # the scope of every scheduled request; a row for each one the scheduler drops
     "pipelines.tables.DecisionsWriter": 100,
     "crawler.fetch.politeness.Politeness": 200,  # after AutoThrottle (0), so its minimum delays win
     "crawler.progress.Progress": 900,
@@ -131,3 +131,8 @@ TDMCRAWL_REGISTRY_RETRY_TIMES = 4
 TDMCRAWL_REGISTRY_RETRY_DELAY = 1.0
 TDMCRAWL_REGISTRY_CACHE_TTL = 86400.0
 TDMCRAWL_REGISTRY_PAUSE = 60.0
+
+# Consent audits (`tdmcrawl audit`, which applies settings/audit.py)
+TDMCRAWL_AUDIT = False  # page requests are decided by the rights middleware and never downloaded
+TDMCRAWL_AUDIT_HEADERS = False  # --with-headers: each URL is asked for its headers only (stopped at headers_received)
+TDMCRAWL_AUDIT_WINDOW = 5000  # input URLs read but not yet decided, at most (memory bound)

@@ -243,7 +243,7 @@ class ResearchSpider(scrapy.Spider):
     def request_for(self, url: str, *, depth: int, via: str | None, hops: str, seed: bool = False) -> scrapy.Request:
         meta: dict[str, Any] = {"depth": depth, META_VIA: via, META_HOPS: hops, META_SEED: seed}
         if seed:
-            meta["allow_offsite"] = True  # seeds are crawled even outside --allowed-domains (their redirects are not: crawler.fetch.audit)
+            meta["allow_offsite"] = True  # seeds are crawled even outside --allowed-domains (their redirects are not: crawler.fetch.trail)
         headers: dict[str, str] = {}
         previous = self.previous.lookup(url) if self.previous is not None else None
         if previous is not None:

@@ -151,3 +151,28 @@ def column_descriptions(schema: pa.Schema) -> dict[str, str]:
 REMOVALS_SCHEMA = pa.schema(
     [("removed_at", pa.string()), ("reason", pa.string()), ("scope", pa.string()), ("documents", pa.int64()), ("decisions", pa.int64())]
 )
+
+
+# The audit's decisions (`tdmcrawl audit`): the crawl's columns, and the input row each decision belongs to.
+_AUDIT_COLUMNS = [
+    ("input_file", pa.string(), False, "the input file the URL was read from (as given, or relative to the input folder)"),
+    ("input_row", pa.int64(), False, "0-based position of the row in input_file (the line number for a text file): join back on (input_file, input_row)"),
+    ("input_id", pa.string(), True, "the row's id column in the input, when it has one"),
+    ("headers_read", pa.bool_(), False, "the URL's response headers were read (--with-headers) and judged"),
+    ("license", pa.string(), True, "licence the URL's Link: rel=license header declares, as an SPDX id (with --with-headers; null when none)"),
+]
+
+
+def _audit_schema() -> pa.Schema:
+    fields = []
+    for field in DECISIONS_SCHEMA:
+        if field.name == "decision":
+            field = field.with_metadata({"description": "allowed (no signal an audit can see reserves it) or excluded"})
+        elif field.name == "stage":
+            field = field.with_metadata({"description": "request (decided from policy files) or headers (decided from the URL's response headers)"})
+        fields.append(field)
+    fields += [pa.field(name, dtype, nullable=nullable, metadata={"description": desc}) for name, dtype, nullable, desc in _AUDIT_COLUMNS]
+    return pa.schema(fields, metadata={"tdmcrawl.table": "audit-decisions", "tdmcrawl.schema_version": "1.0"})
+
+
+AUDIT_DECISIONS_SCHEMA = _audit_schema()
