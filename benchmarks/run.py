@@ -155,7 +155,7 @@ def measure_tdmcrawl(seeds: list[str], work: Path, *, extract: bool) -> Measure:
     if out.exists():
         shutil.rmtree(out)
     command = [
-        sys.executable, "-m", "crawler.cli", "crawl", *seeds, "--out", str(out), "--quiet",
+        sys.executable, "-m", "crawler.commands.main", "crawl", *seeds, "--out", str(out), "--quiet",
         "--settings", "settings.benchmark", "-s", f"TDMCRAWL_EXTRACT_TEXT={extract}", "-s", "TDMCRAWL_SUMMARY=False",
     ]
     code, sampler, wall = _run_measured(command, REPO)

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from crawler import PRODUCT_TOKEN, __version__
-from crawler.capture import BODY_CONVENTION
+from crawler.jobs import FINISHED, JobDirectory
+from crawler.model.capture import BODY_CONVENTION
 from crawler.page import ExtractOptions
 from crawler.rights.policy import PolicyProfile
 
@@ -64,8 +65,6 @@ def software_versions() -> dict[str, str]:
 
 def resumable_crawl_id(job_dir: Path) -> str | None:
     """The crawl id of an unfinished job in ``job_dir`` (a resumed crawl keeps its id)."""
-    from crawler.jobs import FINISHED, JobDirectory
-
     state = JobDirectory(job_dir).read_state()
     if state.get("crawl_id") and state.get("status") != FINISHED:
         return str(state["crawl_id"])
@@ -90,25 +89,25 @@ class CrawlContext:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "CrawlContext":
-        token = settings.get("TDMCRAWL_PRODUCT_TOKEN") or PRODUCT_TOKEN
-        output_dir = Path(settings.get("TDMCRAWL_OUTPUT_DIR") or "output/crawl")
+        token = settings.get("TDMCRAWL_PRODUCT_TOKEN")
+        output_dir = Path(settings.get("TDMCRAWL_OUTPUT_DIR"))
         job_dir = Path(settings.get("TDMCRAWL_JOB_DIR") or output_dir / ".job")
         contact = settings.get("TDMCRAWL_CONTACT") or None
         extract = dict(settings.getdict("TDMCRAWL_EXTRACT"))
-        if not settings.getbool("TDMCRAWL_EXTRACT_TEXT", True):
+        if not settings.getbool("TDMCRAWL_EXTRACT_TEXT"):
             extract["extract_text"] = False
         return cls(
             output_dir=output_dir,
             job_dir=job_dir,
             crawl_id=safe_name(settings.get("TDMCRAWL_CRAWL_ID") or resumable_crawl_id(job_dir) or new_crawl_id(), "crawl id"),
-            worker_id=safe_name(settings.get("TDMCRAWL_WORKER_ID") or "w0", "worker id"),
+            worker_id=safe_name(settings.get("TDMCRAWL_WORKER_ID"), "worker id"),
             token=token,
             contact=contact,
             user_agent=settings.get("USER_AGENT") or user_agent(contact, token),
             profile=PolicyProfile.from_mapping(settings.getdict("TDMCRAWL_POLICY")),
             extract=ExtractOptions(**extract),
             operator=settings.get("TDMCRAWL_OPERATOR") or (contact or "unspecified"),
-            purpose=settings.get("TDMCRAWL_PURPOSE") or "research: text and data mining / AI training corpus",
+            purpose=settings.get("TDMCRAWL_PURPOSE"),
         )
 
     @classmethod

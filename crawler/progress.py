@@ -22,14 +22,14 @@ logger = logging.getLogger(__name__)
 
 class Progress:
     def __init__(self, crawler: Any):
-        mode = (crawler.settings.get("TDMCRAWL_PROGRESS") or "auto").lower()
+        mode = crawler.settings.get("TDMCRAWL_PROGRESS").lower()
         if mode == "off":
             raise NotConfigured
         if mode == "auto":
             mode = "rich" if sys.stderr.isatty() else "log"
         self.mode = mode
         self.crawler = crawler
-        self.interval = crawler.settings.getfloat("TDMCRAWL_PROGRESS_INTERVAL", 30.0) if mode == "log" else 0.5
+        self.interval = crawler.settings.getfloat("TDMCRAWL_PROGRESS_INTERVAL") if mode == "log" else 0.5
         self.started = time.monotonic()
         self._task: Any = None
         self._live: Any = None

@@ -131,12 +131,12 @@ class WorkerPool:
         pool = cls._by_crawler.get(crawler)
         if pool is None:
             settings = crawler.settings
-            workers = settings.getint("TDMCRAWL_WORKERS", -1)
+            workers = settings.getint("TDMCRAWL_WORKERS")
             pool = cls(
                 None if workers < 0 else workers,
-                soft_timeout=settings.getfloat("TDMCRAWL_EXTRACT_TIMEOUT", DEFAULT_SOFT_TIMEOUT),
-                batch_size=settings.getint("TDMCRAWL_WORKER_BATCH", DEFAULT_BATCH_SIZE),
-                preload=("trafilatura", "crawler.page", "pipelines.extraction", "pipelines.warc"),
+                soft_timeout=settings.getfloat("TDMCRAWL_EXTRACT_TIMEOUT"),
+                batch_size=settings.getint("TDMCRAWL_WORKER_BATCH"),
+                preload=("trafilatura", "crawler.page", "pipelines.extraction", "pipelines.formats.warc"),
             )
             cls._by_crawler[crawler] = pool
             from scrapy import signals

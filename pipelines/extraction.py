@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler import PRODUCT_TOKEN, __version__
-from crawler.capture import Capture
+from crawler.model.capture import Capture
 from crawler.page import HTML_TYPES, ExtractOptions, ParsedPage, extractor_version, parse_page, sniff_media_type
-from crawler.rights.evidence import Evidence
 from crawler.rights.policy import STRICT, Decision, PolicyProfile
 from crawler.rights.stages import RightsAssessment
 from crawler.urls import origin_of, registered_domain, url_fingerprint
+from pipelines.formats.warc import DocumentRecordsJob, build_document_records
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class PageOutcome:
     identified_type: str = "text/html"
     metadata: tuple[tuple[str, str], ...] = ()  # warc-fields of the metadata record
     link_fingerprints: tuple[int, ...] = ()  # crawler.urls.url_fingerprint of each link, computed here, off the reactor
-    records: Any = None  # pipelines.warc.DocumentRecords, when the job carried warcinfo ids
+    records: Any = None  # pipelines.formats.warc.DocumentRecords, when the job carried warcinfo ids
     row_json: str | None = None  # the row as its journal line (without the WARC location), encoded here
 
 
@@ -192,8 +192,6 @@ def process_page(job: PageJob) -> PageOutcome:
     metadata = metadata_fields(row, capture)
     records = None
     if job.warcinfo_ids is not None:
-        from pipelines.warc import DocumentRecordsJob, build_document_records
-
         warc_info, wet_info = job.warcinfo_ids
         records = build_document_records(
             DocumentRecordsJob(capture, warc_info, metadata, identified, wet_info if row.get("text") else None, row.get("text") or "", row.get("title"), row.get("language"))
@@ -204,5 +202,3 @@ def process_page(job: PageJob) -> PageOutcome:
     )
 
 
-def evidence_line(evidence: tuple[Evidence, ...]) -> str | None:
-    return " | ".join(str(e) for e in evidence) or None

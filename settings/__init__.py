@@ -67,7 +67,7 @@ TDMCRAWL_FETCH_AITXT = True
 TDMCRAWL_FETCH_RSL = True
 TDMCRAWL_ALLOW_PRIVATE_ADDRESSES = False  # seeds on private/loopback addresses allow those addresses
 TDMCRAWL_LOOPBACK_ONLY = False  # refuse seeds and connections that are not on loopback (benchmarks, demos)
-TWISTED_DNS_RESOLVER = "crawler.dns.PublicAddressResolver"  # re-checks the address at connection time (DNS rebinding)
+TWISTED_DNS_RESOLVER = "crawler.fetch.dns.PublicAddressResolver"  # re-checks the address at connection time (DNS rebinding)
 
 # --- Extraction and output.
 TDMCRAWL_OUTPUT_DIR = "output/crawl"
@@ -85,17 +85,17 @@ TDMCRAWL_PARQUET_ROWS_PER_SHARD = 100_000
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.RightsMiddleware": 100,
+    "crawler.fetch.middleware.RightsMiddleware": 100,
 }
 ITEM_PIPELINES = {
-    "pipelines.warc.WarcPipeline": 300,
-    "pipelines.parquet.DocumentsPipeline": 400,
+    "pipelines.archive.WarcPipeline": 300,
+    "pipelines.tables.DocumentsPipeline": 400,
 }
 EXTENSIONS = {
-    "pipelines.parquet.DecisionsWriter": 100,
-    "crawler.politeness.Politeness": 200,  # after AutoThrottle (0), so its minimum delays win
+    "pipelines.tables.DecisionsWriter": 100,
+    "crawler.fetch.politeness.Politeness": 200,  # after AutoThrottle (0), so its minimum delays win
     "crawler.progress.Progress": 900,
-    "pipelines.summary.SummaryExtension": 950,
+    "pipelines.summary_extension.SummaryExtension": 950,
 }
 TDMCRAWL_SUMMARY = True  # rebuild summary.json, summary.md and the dataset card when the crawl ends
 TDMCRAWL_PROGRESS = "auto"  # auto: a live display on a terminal, a log line every TDMCRAWL_PROGRESS_INTERVAL s otherwise
@@ -103,7 +103,7 @@ TDMCRAWL_PROGRESS_INTERVAL = 30.0
 TDMCRAWL_RETRY_AFTER_MAX = 600.0  # longest Retry-After honoured, seconds
 TDMCRAWL_FOLLOW_SITEMAPS = True  # read the sitemaps robots.txt lists (in scope only)
 
-# --- Jobs (resume after a crash; see crawler/jobs.py).
+# --- Jobs (resume after a crash; see crawler/jobs.py and pipelines/dataset/recovery.py).
 TDMCRAWL_JOB_DIR = None  # default <TDMCRAWL_OUTPUT_DIR>/.job; `tdmcrawl crawl` also sets JOBDIR=<job>/scrapy
 TDMCRAWL_APPEND = False  # allow a new crawl into an output folder holding a finished one
 TDMCRAWL_PREVIOUS = None  # an earlier output folder: incremental recrawl (conditional requests, unchanged, withdrawn)
@@ -112,7 +112,7 @@ TDMCRAWL_PREVIOUS = None  # an earlier output folder: incremental recrawl (condi
 TDMCRAWL_REDIS_URL = None
 TDMCRAWL_CLUSTER_LEASES = 8  # requests one worker holds at a time from the shared frontier
 
-# --- Opt-out registries (crawler/rights/registry.py, crawler/registry_client.py).
+# --- Opt-out registries (crawler/rights/registry.py, crawler/fetch/registry_client.py).
 TDMCRAWL_REGISTRY_FILES = []  # local registry files (format: crawler/rights/registry.py)
 TDMCRAWL_REGISTRY_SPAWNING_URL = None  # a Spawning-style API endpoint; every URL considered is sent to it
 TDMCRAWL_REGISTRY_KEY_ENV = "SPAWNING_OPTS_KEY"  # environment variable holding its API key

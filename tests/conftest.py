@@ -56,12 +56,20 @@ def read_rows(folder: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def project_settings() -> dict[str, Any]:
+    """The project's settings (``settings/__init__.py``, where every default
+    lives) as a dict, for building components from a test crawler."""
+    import settings
+
+    return {name: value for name, value in vars(settings).items() if name.isupper()}
+
+
 def run_tdmcrawl(*args: str, timeout: float = 180, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     full_env = dict(os.environ)
     full_env.setdefault("PYTHONUNBUFFERED", "1")
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "crawler.commands.main", *args],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -156,7 +156,8 @@ _FOOTER_CLASS = re.compile(r"(?:^|[-_])(?:footer|colophon|site-info)(?:$|[-_])")
 _HEADER_CLASS = re.compile(r"(?:^|[-_])(?:masthead|site-header|page-header)(?:$|[-_])")
 _ASIDE_CLASS = re.compile(r"(?:^|[-_])(?:sidebar|widget-area)(?:$|[-_])")
 _CAPTION_CLASS = re.compile(r"(?:^|[-_])(?:caption|credits?|photo\w*|image\w*|img|pic|picture|gallery|figure|thumbnail|thumb|illustration|lightbox)(?:$|[-_])")
-_COMMENT_CLASS = re.compile(r"comments?|commentlist|comment[-_](?:list|body|content|text|area|section|thread|item|wrapper|container|\d+)|comments[-_](?:area|section|list|wrapper|container|thread)|disqus[-_]?thread|replies")
+_COMMENT_CLASS = re.compile(r"comments?|commentlist|comment[-_](?:list|body|content|text|area|section|thread|item|wrapper|container|\d+)|"
+    r"comments[-_](?:area|section|list|wrapper|container|thread)|disqus[-_]?thread|replies")
 _HIDDEN_CLASSES = frozenset({"hidden", "d-none", "hide", "is-hidden", "invisible"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _MEDIA_TYPE_WORDS = re.compile(r"image|photo|video|audio|sound|movingimage|dataset|software", re.I)
@@ -256,9 +257,6 @@ class LicenceResult:
     copyright_notice: str | None
     ambiguous: bool
     notes: tuple[str, ...] = ()
-
-
-NO_LICENCE = LicenceResult(None, None, None, (), None, False)
 
 
 # ---------------------------------------------------------------- URLs to SPDX

@@ -197,7 +197,7 @@ class RightsAssessment:
 
     # -- the record ------------------------------------------------------------
     def record(self, profile: PolicyProfile = STRICT) -> dict[str, object]:
-        """The rights columns of a documents row (see pipelines.schema)."""
+        """The rights columns of a documents row (see pipelines.formats.schema)."""
         decision = self.decide(profile)
         tdm = self.tdm
         rule = self.robots.rule

@@ -2,7 +2,7 @@
 
 It asks the worker pool to parse each page once (links, page-level rights,
 licence, text) and then either records why the page is not stored or hands a
-:class:`~crawler.items.DocumentItem` to the pipelines. Links come back already
+:class:`~crawler.model.items.DocumentItem` to the pipelines. Links come back already
 absolute and are filtered against a compact seen-set and the crawl's scope
 before any Request is built, so Scrapy only builds requests it will send.
 
@@ -17,41 +17,26 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest, UsageError
-from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy import exceptions as scrapy_errors
-from twisted.internet.error import (
-    ConnectionDone,
-    ConnectionLost,
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError as TwistedTimeoutError,
-)
+from scrapy.exceptions import UsageError
 
+from crawler.cluster import connect, key_prefix
 from crawler.context import CrawlContext
-from crawler.dns import NON_PUBLIC_NOTE
-from crawler.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_PAGE, DecisionRecord
-from crawler.items import DocumentItem, RevisitItem
+from crawler.fetch.failures import failure_decision
+from crawler.model.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_HEADERS, STAGE_PAGE, DecisionRecord
+from crawler.model.items import DocumentItem, RevisitItem
 from crawler.previous import PreviousCrawl
-from crawler.jobs import FINISHED, RUNNING, STOPPED, FrontierEntry, JobDirectory, JobLocked, decided_urls, recover_output
-from crawler.middlewares import (
-    META_ASSESSMENT,
-    META_SEED,
-    META_SITEMAP,
-    META_STOP,
-    Decided,
-    Parked,
-    capture_from_response,
-    record_decision,
-)
+from crawler.jobs import FINISHED, RUNNING, STOPPED, FrontierEntry, JobDirectory, JobLocked
+from crawler.fetch.middleware import Decided, Parked
+from crawler.fetch.responses import capture_from_response
+from crawler.model.meta import META_ASSESSMENT, META_HOPS, META_SEED, META_SITEMAP, META_STOP, META_VIA
 from crawler.rights.evidence import Evidence
-from crawler.signals import origin_rights_loaded
+from crawler.signals import origin_rights_loaded, record_decision
 from crawler.sitemaps import parse_sitemap
-from crawler.urls import is_crawlable_url, is_loopback_host, origin_of, registered_domain, safe_url, try_safe_url, url_fingerprint
+from crawler.urls import is_crawlable_url, is_loopback_host, origin_of, registered_domain, try_safe_url, url_fingerprint
 from crawler.workers import ExtractionTimeout, WorkerPool
 from pipelines.extraction import PageJob, process_page
-from pipelines.warc import release_document, reserve_document
+from pipelines.archive import WarcSets, release_document, reserve_document
+from pipelines.dataset.recovery import decided_urls, recover_output
 
 
 def read_seeds(seeds: str | Iterable[str] | None = None, seeds_file: str | None = None) -> list[str]:
@@ -115,8 +100,8 @@ class ResearchSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "ResearchSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         middlewares = crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES")
-        if middlewares.get("crawler.middlewares.RightsMiddleware") is None:
-            raise UsageError("the research spider needs crawler.middlewares.RightsMiddleware enabled (it enforces the rights)")
+        if middlewares.get("crawler.fetch.middleware.RightsMiddleware") is None:
+            raise UsageError("the research spider needs crawler.fetch.middleware.RightsMiddleware enabled (it enforces the rights)")
         if crawler.settings.getbool("TDMCRAWL_LOOPBACK_ONLY"):
             outside = [url for url in spider.seeds if not is_loopback_host(urlsplit(url).hostname or "")]
             if outside:
@@ -126,14 +111,13 @@ class ResearchSpider(scrapy.Spider):
         pipelines = crawler.settings.getwithbase("ITEM_PIPELINES")
         # With the WARC pipeline on, a page's records are built in the same worker trip as its parse.
         spider.warc_sets = None
-        if pipelines.get("pipelines.warc.WarcPipeline") is not None:
-            from pipelines.warc import WarcSets
-
+        if pipelines.get("pipelines.archive.WarcPipeline") is not None:
             spider.warc_sets = WarcSets.for_crawler(crawler)
-            spider.write_wet = crawler.settings.getbool("TDMCRAWL_WRITE_WET", True)
+            spider.write_wet = crawler.settings.getbool("TDMCRAWL_WRITE_WET")
         spider._open_job(crawler)
-        spider.follow_sitemaps = crawler.settings.getbool("TDMCRAWL_FOLLOW_SITEMAPS", True)
-        spider.max_per_origin = crawler.settings.getint("TDMCRAWL_MAX_PAGES_PER_ORIGIN", 0)
+        spider.follow_sitemaps = crawler.settings.getbool("TDMCRAWL_FOLLOW_SITEMAPS")
+        spider.download_maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        spider.max_per_origin = crawler.settings.getint("TDMCRAWL_MAX_PAGES_PER_ORIGIN")
         try:
             spider.previous = PreviousCrawl.for_crawler(crawler)
         except FileNotFoundError as exc:
@@ -164,8 +148,6 @@ class ResearchSpider(scrapy.Spider):
         self.pending: list[FrontierEntry] = []
         self.cluster = None
         if crawler.settings.get("TDMCRAWL_REDIS_URL"):
-            from crawler.cluster import connect, key_prefix
-
             # In a cluster, Redis holds the frontier (and resumes it); this worker's
             # job directory only protects and repairs its own output files.
             self.cluster = connect(crawler.settings.get("TDMCRAWL_REDIS_URL"))
@@ -256,7 +238,7 @@ class ResearchSpider(scrapy.Spider):
         return True
 
     def request_for(self, url: str, *, depth: int, via: str | None, hops: str, seed: bool = False) -> scrapy.Request:
-        meta: dict[str, Any] = {"depth": depth, "tdmcrawl_via": via, "tdmcrawl_hops": hops, META_SEED: seed}
+        meta: dict[str, Any] = {"depth": depth, META_VIA: via, META_HOPS: hops, META_SEED: seed}
         headers: dict[str, str] = {}
         previous = self.previous.lookup(url) if self.previous is not None else None
         if previous is not None:
@@ -366,7 +348,7 @@ class ResearchSpider(scrapy.Spider):
         if slots and not stored:
             release_document(self.warc_sets, slots)
 
-        hops = response.meta.get("tdmcrawl_hops", "")
+        hops = response.meta.get(META_HOPS, "")
         for link, fingerprint in zip(outcome.links, outcome.link_fingerprints):
             if self.max_depth is not None and depth + 1 > self.max_depth:
                 break
@@ -391,7 +373,7 @@ class ResearchSpider(scrapy.Spider):
                     final_url=response.url,
                     fetch_status=response.status,
                     depth=depth,
-                    via=response.meta.get("tdmcrawl_via"),
+                    via=response.meta.get(META_VIA),
                     policy_digests=digests,
                     reservations=outcome.decision.reservations,
                 ),
@@ -426,7 +408,7 @@ class ResearchSpider(scrapy.Spider):
                 final_url=response.url if response is not None else None,
                 fetch_status=response.status if response is not None else None,
                 depth=response.meta.get("depth", 0) if response is not None else 0,
-                via=response.meta.get("tdmcrawl_via") if response is not None else None,
+                via=response.meta.get(META_VIA) if response is not None else None,
             ),
         )
 
@@ -448,7 +430,7 @@ class ResearchSpider(scrapy.Spider):
                 stage=STAGE_FETCH,
                 final_url=request.url,
                 depth=request.meta.get("depth", 0),
-                via=request.meta.get("tdmcrawl_via"),
+                via=request.meta.get(META_VIA),
             ),
         )
 
@@ -458,71 +440,13 @@ class ResearchSpider(scrapy.Spider):
         if isinstance(error, (Decided, Parked)):
             return
         meta = request.meta
-        redirects = meta.get("redirect_urls") or []
-        url = redirects[0] if redirects else request.url
         response = getattr(error, "response", None)
         status = response.status if response is not None else None
         stop = meta.get(META_STOP)
         if stop is not None:  # the body was stopped on its headers, then a later step failed on the partial body
             reason, evidence, policy_digests, reservations = stop
-            record_decision(self.crawler, DecisionRecord(url, EXCLUDED, reason, evidence, "headers", request.url if redirects else None, status, meta.get("depth", 0), meta.get("tdmcrawl_via"), None, policy_digests, reservations))
+            record_decision(self.crawler, DecisionRecord.for_request(request, EXCLUDED, reason, evidence, stage=STAGE_HEADERS, status=status, policy_digests=policy_digests, reservations=reservations))
             return
-        decision, reason = FAILED, failure_reason(error, status)
-        if isinstance(error, scrapy_errors.DownloadCancelledError) and reason != "fetch-size-limit":
-            limit = meta.get("download_maxsize", self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
-            if limit and meta.get("tdmcrawl_received", 0) > limit:
-                reason = "fetch-size-limit"  # the body grew past DOWNLOAD_MAXSIZE while it streamed
-        if isinstance(error, IgnoreRequest) and not isinstance(error, HttpError):
-            decision, reason = ignored_reason(str(error), bool(redirects))
-        if reason == "fetch-dns" and NON_PUBLIC_NOTE in str(error):
-            decision, reason = EXCLUDED, "private-address"  # the DNS answer changed to a private address
-        record_decision(
-            self.crawler,
-            DecisionRecord(
-                url=url,
-                decision=decision,
-                reason=reason,
-                evidence=(Evidence("http", request.url, f"{type(error).__name__}: {error}"),),
-                stage=STAGE_FETCH,
-                final_url=request.url if redirects else None,
-                fetch_status=status,
-                depth=meta.get("depth", 0),
-                via=meta.get("tdmcrawl_via"),
-            ),
-        )
-
-
-def failure_reason(error: BaseException, status: int | None) -> str:
-    """The reason code of a fetch that failed (Scrapy's and Twisted's exceptions)."""
-    message = str(error)
-    if isinstance(error, HttpError) and status is not None:
-        return f"http-{status}"
-    if isinstance(error, (DNSLookupError, scrapy_errors.CannotResolveHostError)):
-        return "fetch-dns"
-    if isinstance(error, (TwistedTimeoutError, TCPTimedOutError, scrapy_errors.DownloadTimeoutError)):
-        return "fetch-timeout"
-    if isinstance(error, (ConnectionRefusedError, scrapy_errors.DownloadConnectionRefusedError)):
-        return "fetch-connection-refused"
-    if isinstance(error, scrapy_errors.DownloadCancelledError) and "max size" in message:
-        return "fetch-size-limit"
-    if isinstance(error, scrapy_errors.DownloadFailedError) and "ParseError" in message:
-        return "fetch-invalid-response"  # bytes that are not HTTP
-    if isinstance(error, (ConnectionLost, ConnectionDone, scrapy_errors.DownloadFailedError, scrapy_errors.ResponseDataLossError)):
-        return "fetch-connection-lost"
-    name = type(error).__name__
-    if name in ("ResponseNeverReceived", "ResponseFailed"):
-        return "fetch-connection-lost"
-    if "max size" in message or "DOWNLOAD_MAXSIZE" in message:
-        return "fetch-size-limit"
-    return "fetch-" + "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
-
-
-def ignored_reason(message: str, redirected: bool) -> tuple[str, str]:
-    """(decision, reason) for a request a Scrapy component dropped."""
-    if "during decompression" in message:
-        return FAILED, "fetch-decompression-limit"  # a compression bomb, or a body over the limit once decoded
-    if "max redirections" in message or "redirect" in message.lower() and "max" in message.lower():
-        return FAILED, "fetch-redirect-limit"
-    if redirected:
-        return EXCLUDED, "out-of-scope"  # a redirect out of the crawl's domains
-    return EXCLUDED, "ignored"
+        decision, reason = failure_decision(error, status=status, url=request.url, meta=meta, maxsize=self.download_maxsize)
+        evidence = (Evidence("http", request.url, f"{type(error).__name__}: {error}"),)
+        record_decision(self.crawler, DecisionRecord.for_request(request, decision, reason, evidence, stage=STAGE_FETCH, status=status))

@@ -70,7 +70,7 @@ import pytest
 
 from crawler.jobs import JobDirectory
 from crawler.localsite import ReceivedRequest
-from pipelines.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
+from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
 from tests.chaos import (
     ACCENTED,
     DEEP_PAGES,

@@ -7,10 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
-from crawler.localsite import LocalSite, Route, html, redirect, text
-from tests.conftest import FAST, REPO, CrawlResult, run_tdmcrawl
+from crawler.localsite import Route, html, redirect, text
+from tests.conftest import REPO, CrawlResult
 
 PROSE = "Notes on the tides, the ferry and the lake levels, written for the tests so there is text to extract. " * 4
 

@@ -9,10 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-import pyarrow.parquet as pq
-import pytest
 import yaml
 
 from crawler.localsite import LocalSite

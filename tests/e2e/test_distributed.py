@@ -20,7 +20,7 @@ from typing import Iterator
 
 import pytest
 
-from crawler.localsite import LocalSite, Route, html
+from crawler.localsite import LocalSite, html
 from tests.conftest import REPO, CrawlResult
 
 ORIGINS = 3
@@ -76,7 +76,7 @@ def make_site() -> LocalSite:
 
 
 def launch(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "crawler.cli", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen([sys.executable, "-m", "crawler.commands.main", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def wait_for_config(redis_url: str) -> None:
@@ -132,7 +132,7 @@ def test_two_workers_share_the_frontier_and_the_politeness(tmp_path: Path, redis
         # robots.txt of each origin fetched once for the whole cluster
         for name in site.origins:
             assert site.paths(name).count("/robots.txt") == 1
-        summary = subprocess.run([sys.executable, "-m", "crawler.cli", "summary", str(out)], cwd=REPO, capture_output=True, text=True)
+        summary = subprocess.run([sys.executable, "-m", "crawler.commands.main", "summary", str(out)], cwd=REPO, capture_output=True, text=True)
         assert summary.returncode == 0 and f"{ORIGINS * PAGES} stored" in summary.stdout
     finally:
         site.stop()
@@ -155,7 +155,7 @@ def test_a_killed_worker_loses_nothing(tmp_path: Path, redis_url: str) -> None:
         _, stderr = first.communicate(timeout=240)
         assert first.returncode == 0, stderr[-3000:]
         # `tdmcrawl summary` repairs the killed worker's files (its job is no longer locked) and merges every worker
-        summary = subprocess.run([sys.executable, "-m", "crawler.cli", "summary", str(out)], cwd=REPO, capture_output=True, text=True)
+        summary = subprocess.run([sys.executable, "-m", "crawler.commands.main", "summary", str(out)], cwd=REPO, capture_output=True, text=True)
         assert summary.returncode == 0, summary.stderr
         assert_covered_once(site, out)
         assert not list(out.rglob("*.open"))

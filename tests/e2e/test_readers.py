@@ -27,10 +27,10 @@ import pytest
 import yaml
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.capture import BODY_CONVENTION
+from crawler.model.capture import BODY_CONVENTION
 from crawler.localsite import LocalSite, Route, text
-from pipelines.parquet import ShardedParquetWriter, recover_shards
-from pipelines.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, column_descriptions
+from pipelines.formats.parquet import ShardedParquetWriter, recover_shards
+from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, column_descriptions
 from tests.conftest import CrawlResult, read_rows
 
 HUB_MAX_ROWS_PER_GROUP = 1_000
@@ -91,7 +91,7 @@ def sha1_base32(data: bytes) -> str:
 
 
 def wet_block(row: dict[str, Any]) -> str:
-    # pipelines/warc.py build_document_records: the title, a blank line, the text
+    # pipelines/formats/warc.py build_document_records: the title, a blank line, the text
     return f"{row['title']}\n\n{row['text']}" if row["title"] else row["text"]
 
 

@@ -37,7 +37,7 @@ def site_routes(delay: float = 0.03) -> dict[str, Route]:
 
 
 def command(site: LocalSite, out: Path) -> list[str]:
-    return [sys.executable, "-m", "crawler.cli", "crawl", site.url("a", "/"), "--out", str(out), "--quiet", *FAST, "-s", "CONCURRENT_REQUESTS=4"]
+    return [sys.executable, "-m", "crawler.commands.main", "crawl", site.url("a", "/"), "--out", str(out), "--quiet", *FAST, "-s", "CONCURRENT_REQUESTS=4"]
 
 
 def start(site: LocalSite, out: Path) -> subprocess.Popen:
