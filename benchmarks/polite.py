@@ -253,7 +253,9 @@ def main() -> None:
     slow = sum(1 for i in range(args.hosts) if host_delay(i) != DOWNLOAD_DELAY)
     print(f"\n{args.hosts} hosts on 127.0.0.x ({slow} with Crawl-delay {SLOW_DELAY:g}), DOWNLOAD_DELAY {DOWNLOAD_DELAY:g} s, "
           f"one request at a time per host; bound = sum over hosts of 1/max(delay, latency) for the delays each crawler honours "
-          f"(plain Scrapy ignores Crawl-delay); every request the hosts received counts, policy files included; 'whole crawl' runs from the first request to the last, 'steady' from the moment every host has been reached to the moment the first host is done; {os.cpu_count()} cores")
+          f"(plain Scrapy ignores Crawl-delay); every request the hosts received counts, policy files included;\n"
+          f"'whole crawl' runs from the first request to the last, 'steady' from the moment every host has been reached "
+          f"to the moment the first host is done; {os.cpu_count()} cores")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

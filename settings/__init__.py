@@ -46,9 +46,9 @@ TDMCRAWL_MAX_PAGES_PER_ORIGIN = 50_000  # spider-trap guard: URLs admitted per o
 TDMCRAWL_DECOMPRESSION_RATIO = 100.0  # a compressed body may expand at most this many times (bombs) ...
 TDMCRAWL_DECOMPRESSION_FLOOR = 1024 * 1024  # ... or to this many bytes, whichever is larger (and never past DOWNLOAD_MAXSIZE)
 DEPTH_PRIORITY = 1  # breadth first
-# Per-origin queues served as origins become ready (crawler/frontier.py): a request for an
+# Per-origin queues served as origins become ready (crawler/fetch/frontier.py): a request for an
 # origin inside its delay never holds a place in the downloader while other origins wait.
-SCHEDULER_PRIORITY_QUEUE = "crawler.frontier.PolitenessAwarePriorityQueue"
+SCHEDULER_PRIORITY_QUEUE = "crawler.fetch.frontier.PolitenessAwarePriorityQueue"
 # Delays are minimums (a robots.txt Crawl-delay must never be undercut); Scrapy's default
 # jitter draws between 0.5x and 1.5x the delay.
 RANDOMIZE_DOWNLOAD_DELAY = False
