@@ -154,7 +154,7 @@ def plain_command(seeds: list[str], recipe: bool) -> list[str]:
 
 def tdmcrawl_command(seeds: list[str], out: Path) -> list[str]:
     return [
-        sys.executable, "-m", "crawler.cli", "crawl", *seeds, "--out", str(out), "--quiet",
+        sys.executable, "-m", "crawler.commands.main", "crawl", *seeds, "--out", str(out), "--quiet",
         "-s", "TDMCRAWL_LOOPBACK_ONLY=True", "-s", "TDMCRAWL_SUMMARY=False",
     ]
 

@@ -77,6 +77,9 @@ TDMCRAWL_WORKERS = -1  # worker processes for parsing and extraction; -1 = one p
 TDMCRAWL_WORKER_BATCH = 8
 TDMCRAWL_EXTRACT_TIMEOUT = 30.0  # seconds per page before it is recorded as failed
 TDMCRAWL_EXTRACT_TEXT = True  # False defers text extraction to `tdmcrawl extract`
+# Main-text extractor: "trafilatura" (F1 0.955 on the real pages, ~29 ms/page) or "resiliparse"
+# (F1 0.913, ~2.4 ms/page; DCLM's). trafilatura's fast mode: TDMCRAWL_EXTRACT = {"fast": True, ...}.
+TDMCRAWL_EXTRACTOR = "trafilatura"
 TDMCRAWL_EXTRACT = {"favor_precision": False, "include_tables": True, "include_comments": False}
 TDMCRAWL_WRITE_WET = True
 TDMCRAWL_WARC_MAX_SIZE = 1_000_000_000
