@@ -31,13 +31,17 @@ import os
 import socket
 import time
 import uuid
+import weakref
 from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy_redis.scheduler import Scheduler
 
-from crawler.signals import decision_recorded
+from crawler.context import CrawlContext
+from crawler.model.meta import META_SITEMAP
+from crawler.fetch.politeness import robots_delay
+from crawler.signals import decision_recorded, origin_rights_loaded
 from crawler.urls import origin_of
 
 logger = logging.getLogger(__name__)
@@ -104,14 +108,52 @@ def load_config(server: Any, crawl_id: str | None) -> tuple[str, dict[str, Any]]
     return crawl_id, json.loads(raw)
 
 
+WAIT_REMINDER_SECONDS = 30.0
+
+
+def wait_for_crawl(redis_url: str, crawl_id: str | None, timeout: float, on_wait: Any, poll: float = 0.5) -> tuple[Any, str, dict[str, Any]]:
+    """(server, crawl id, config) of the crawl to join, waiting up to
+    ``timeout`` seconds for it to be started and for Redis to answer: workers
+    of a cluster start together with the crawl (a Deployment, a batch job), so
+    a worker that is first waits as scrapy-redis spiders do. ``on_wait`` gets
+    one line when the wait begins and one every 30 s. Raises LookupError with
+    the last reason when the wait ends with no crawl."""
+    import redis
+
+    server = connect(redis_url)
+    deadline = time.monotonic() + max(0.0, timeout)
+    reminder = 0.0
+    while True:
+        try:
+            server.ping()
+            return (server, *load_config(server, crawl_id))
+        except LookupError as exc:
+            reason = str(exc)
+        except redis.RedisError as exc:
+            reason = f"cannot reach Redis at {redis_url}: {exc}"
+        now = time.monotonic()
+        if now >= deadline:
+            raise LookupError(reason if not timeout else f"{reason}; waited {timeout:g} s")
+        if now >= reminder:
+            what = f"crawl {crawl_id!r}" if crawl_id else "a crawl"
+            on_wait(f"waiting for {what} to be started on {redis_url} ({reason}); giving up in {deadline - now:.0f} s")
+            reminder = now + WAIT_REMINDER_SECONDS
+        time.sleep(min(poll, max(0.0, deadline - now)))
+
+
 class ClusterScheduler(Scheduler):
     """scrapy-redis's scheduler, with leases on the requests this worker took."""
+
+    _by_crawler: "weakref.WeakKeyDictionary[Any, ClusterScheduler]" = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, crawler: Any) -> "ClusterScheduler | None":
+        """The scheduler of ``crawler``, when it is this one (the coordinator's way to it)."""
+        return cls._by_crawler.get(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "ClusterScheduler":
         scheduler = super().from_crawler(crawler)
-        from crawler.context import CrawlContext
-
         context = CrawlContext.for_crawler(crawler)
         prefix = key_prefix(context.crawl_id)
         scheduler.worker_id = context.worker_id
@@ -121,9 +163,9 @@ class ClusterScheduler(Scheduler):
         # A worker takes no more than it can work on soon, so the others get a share
         # (Scrapy would otherwise pull CONCURRENT_REQUESTS requests that mostly wait
         # for their origin's turn).
-        scheduler.max_leases = crawler.settings.getint("TDMCRAWL_CLUSTER_LEASES", 8)
+        scheduler.max_leases = crawler.settings.getint("TDMCRAWL_CLUSTER_LEASES")
         scheduler.held: set[str] = set()
-        crawler.tdmcrawl_scheduler = scheduler
+        cls._by_crawler[crawler] = scheduler
         return scheduler
 
     def next_request(self) -> Any:
@@ -196,7 +238,7 @@ class ClusterCoordinator:
 
     @property
     def scheduler(self) -> ClusterScheduler | None:
-        return getattr(self.crawler, "tdmcrawl_scheduler", None)
+        return ClusterScheduler.of(self.crawler)
 
     def opened(self, spider: Any) -> None:
         from twisted.internet import task
@@ -221,8 +263,6 @@ class ClusterCoordinator:
             self.scheduler.release(record.url, record.final_url)
 
     def response(self, response: Any, request: Any, spider: Any = None) -> None:
-        from crawler.middlewares import META_SITEMAP
-
         if request.meta.get(META_SITEMAP) and self.scheduler is not None:
             self.scheduler.release(request.url)  # a sitemap has no decision; reading it is its end
 
@@ -261,14 +301,19 @@ class ClusterPolitenessMiddleware:
         url = crawler.settings.get("TDMCRAWL_REDIS_URL")
         if not url:
             raise NotConfigured
-        from crawler.context import CrawlContext
-
         self.crawler = crawler
         self.server = connect(url)
         self.prefix = key_prefix(CrawlContext.for_crawler(crawler).crawl_id)
         self.hold_ms = int((crawler.settings.getfloat("DOWNLOAD_TIMEOUT") + 30) * 1000)
         self.default_delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
+        self.crawl_delay_max = crawler.settings.getfloat("TDMCRAWL_CRAWL_DELAY_MAX")
+        self.token = CrawlContext.for_crawler(crawler).token
+        self.min_delays: dict[str, float] = {}
         self.release_script = self.server.register_script(_RELEASE)
+        crawler.signals.connect(self._origin_rights_loaded, signal=origin_rights_loaded)
+
+    def _origin_rights_loaded(self, origin: str, rights: Any) -> None:
+        self.min_delays[origin] = min(robots_delay(rights.robots, self.token), self.crawl_delay_max)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "ClusterPolitenessMiddleware":
@@ -290,8 +335,7 @@ class ClusterPolitenessMiddleware:
             return
         key, token = lock
         origin = key.rsplit(":origin-lock:", 1)[1]
-        rights = getattr(self.crawler, "tdmcrawl_rights", None)
-        delay = max(self.default_delay, rights.min_delays.get(origin, 0.0) if rights else 0.0)
+        delay = max(self.default_delay, self.min_delays.get(origin, 0.0))
         self.release_script(keys=[key], args=[token, int(delay * 1000)])
 
     def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:

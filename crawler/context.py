@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from crawler import PRODUCT_TOKEN, __version__
-from crawler.capture import BODY_CONVENTION
-from crawler.page import ExtractOptions
+from crawler.document import DocumentOptions
+from crawler.jobs import FINISHED, JobDirectory
+from crawler.model.capture import BODY_CONVENTION
+from crawler.page import EXTRACTORS, ExtractOptions
 from crawler.rights.policy import PolicyProfile
 
 _contexts: "weakref.WeakKeyDictionary[Any, CrawlContext]" = weakref.WeakKeyDictionary()
@@ -64,12 +66,19 @@ def software_versions() -> dict[str, str]:
 
 def resumable_crawl_id(job_dir: Path) -> str | None:
     """The crawl id of an unfinished job in ``job_dir`` (a resumed crawl keeps its id)."""
-    from crawler.jobs import FINISHED, JobDirectory
-
     state = JobDirectory(job_dir).read_state()
     if state.get("crawl_id") and state.get("status") != FINISHED:
         return str(state["crawl_id"])
     return None
+
+
+def _document_options(settings: Any) -> DocumentOptions:
+    try:
+        return DocumentOptions.from_settings(settings)
+    except ValueError as exc:
+        from scrapy.exceptions import UsageError
+
+        raise UsageError(f"TDMCRAWL_DOCUMENTS: {exc}") from None
 
 
 @dataclass
@@ -85,30 +94,35 @@ class CrawlContext:
     extract: ExtractOptions
     operator: str
     purpose: str
+    documents: DocumentOptions = field(default_factory=DocumentOptions)
     started_at: float = field(default_factory=time.time)
     hostname: str = field(default_factory=socket.gethostname)
 
     @classmethod
     def from_settings(cls, settings: Any) -> "CrawlContext":
-        token = settings.get("TDMCRAWL_PRODUCT_TOKEN") or PRODUCT_TOKEN
-        output_dir = Path(settings.get("TDMCRAWL_OUTPUT_DIR") or "output/crawl")
+        token = settings.get("TDMCRAWL_PRODUCT_TOKEN")
+        output_dir = Path(settings.get("TDMCRAWL_OUTPUT_DIR"))
         job_dir = Path(settings.get("TDMCRAWL_JOB_DIR") or output_dir / ".job")
         contact = settings.get("TDMCRAWL_CONTACT") or None
         extract = dict(settings.getdict("TDMCRAWL_EXTRACT"))
-        if not settings.getbool("TDMCRAWL_EXTRACT_TEXT", True):
+        if not settings.getbool("TDMCRAWL_EXTRACT_TEXT"):
             extract["extract_text"] = False
+        extract["extractor"] = settings.get("TDMCRAWL_EXTRACTOR")
+        if extract["extractor"] not in EXTRACTORS:
+            raise ValueError(f"TDMCRAWL_EXTRACTOR must be one of {', '.join(EXTRACTORS)}, not {extract['extractor']!r}")
         return cls(
             output_dir=output_dir,
             job_dir=job_dir,
             crawl_id=safe_name(settings.get("TDMCRAWL_CRAWL_ID") or resumable_crawl_id(job_dir) or new_crawl_id(), "crawl id"),
-            worker_id=safe_name(settings.get("TDMCRAWL_WORKER_ID") or "w0", "worker id"),
+            worker_id=safe_name(settings.get("TDMCRAWL_WORKER_ID"), "worker id"),
             token=token,
             contact=contact,
             user_agent=settings.get("USER_AGENT") or user_agent(contact, token),
             profile=PolicyProfile.from_mapping(settings.getdict("TDMCRAWL_POLICY")),
             extract=ExtractOptions(**extract),
             operator=settings.get("TDMCRAWL_OPERATOR") or (contact or "unspecified"),
-            purpose=settings.get("TDMCRAWL_PURPOSE") or "research: text and data mining / AI training corpus",
+            purpose=settings.get("TDMCRAWL_PURPOSE"),
+            documents=_document_options(settings),
         )
 
     @classmethod
@@ -140,5 +154,6 @@ class CrawlContext:
             ("robots-policy", "RFC 9309 (Protego matching; 4xx allow, 5xx/429/network error disallow and retry, 24 h cache, 500 KiB parse limit)"),
             ("rights-policy", f"profile {self.profile.name}: honours {', '.join(sorted(self.profile.honoured)) or 'no reservations (recorded only)'}"),
             ("purpose", self.purpose),
+            ("document-types", ", ".join(("html", *self.documents.kinds))),
             ("body-convention", BODY_CONVENTION),
         ]

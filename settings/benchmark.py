@@ -11,8 +11,8 @@ TDMCRAWL_LOOPBACK_ONLY = True
 TDMCRAWL_PROGRESS = "off"
 LOG_LEVEL = "WARNING"
 EXTENSIONS = {
-    "pipelines.parquet.DecisionsWriter": 100,
-    "crawler.politeness.Politeness": 200,
-    "pipelines.summary.SummaryExtension": 950,
+    "pipelines.tables.DecisionsWriter": 100,
+    "crawler.fetch.politeness.Politeness": 200,
+    "pipelines.summary_extension.SummaryExtension": 950,
     "benchmarks.probe.ReactorLagProbe": 0,
 }

@@ -15,6 +15,7 @@ import pytest
 
 from crawler.demo import SITE_DIR, demo_settings, load_expected
 from crawler.localsite import LocalSite, Route
+from tests import audit
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,18 +57,50 @@ def read_rows(folder: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def project_settings() -> dict[str, Any]:
+    """The project's settings (``settings/__init__.py``, where every default
+    lives) as a dict, for building components from a test crawler."""
+    import settings
+
+    return {name: value for name, value in vars(settings).items() if name.isupper()}
+
+
 def run_tdmcrawl(*args: str, timeout: float = 180, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    out = audit.output_of(args)
+    if out is not None:
+        audit.note_output(out)
     full_env = dict(os.environ)
     full_env.setdefault("PYTHONUNBUFFERED", "1")
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "crawler.cli", *args],
+        [sys.executable, "-m", "crawler.commands.main", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=timeout,
         env=full_env,
     )
+
+
+@pytest.fixture(autouse=True)
+def audit_trail(monkeypatch: pytest.MonkeyPatch) -> Iterator[audit.TestScope]:
+    """The audit-trail invariant (``tests/audit.py``), checked when each test
+    ends: every request the servers it started received is accounted for by
+    the outputs its crawls wrote."""
+    scope = audit.TestScope()
+    start = LocalSite.start
+
+    def noting_start(site: LocalSite, *args: Any, **kwargs: Any) -> Any:
+        scope.sites.append(site)
+        return start(site, *args, **kwargs)
+
+    monkeypatch.setattr(LocalSite, "start", noting_start)
+    audit._current = scope
+    try:
+        yield scope
+    finally:
+        audit._current = None
+    scope.check()
 
 
 @pytest.fixture

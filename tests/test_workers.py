@@ -6,7 +6,6 @@ import asyncio
 import os
 import time
 
-import pytest
 
 from crawler.workers import ExtractionTimeout, WorkerCrashed, WorkerPool
 

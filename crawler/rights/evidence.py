@@ -10,7 +10,7 @@ import base64
 import enum
 import hashlib
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Iterable, Sequence
 
 EVIDENCE_VALUE_LIMIT = 300
@@ -138,9 +138,6 @@ class Finding:
     restrictive: bool
     usage: Usage = NO_USAGE
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
-
-    def with_evidence(self, *more: Evidence) -> "Finding":
-        return replace(self, evidence=self.evidence + tuple(more))
 
 
 HeaderPairs = Sequence[tuple[str, str]]

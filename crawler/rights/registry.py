@@ -4,7 +4,7 @@ Owns the local registry file format (parsing and matching), the Spawning-style
 API's wire format (the request body and the reading of its answer), and the
 findings a registry match, a registry answer or an unavailable registry gives.
 It must not do I/O, import Scrapy or raise on outside input: the HTTP client is
-:mod:`crawler.registry_client`, and the middleware reads the files.
+:mod:`crawler.fetch.registry_client`, and the middleware reads the files.
 
 Local registry file (UTF-8 text, one entry a line)::
 

@@ -370,7 +370,10 @@ _OWN_USE = _rx(
 )
 
 # "This also applies to ...": the sentence extends the one before it.
-_CONTINUES = _rx(r"\W*(?:this (?:also )?applies|the same applies|dies gilt (?:auch|ebenso)|das gilt auch|cela s['’]applique|il en va de même|esto se aplica|lo mismo|ciò vale|dit geldt|o mesmo se aplica)")
+_CONTINUES = _rx(
+    r"\W*(?:this (?:also )?applies|the same applies|dies gilt (?:auch|ebenso)|das gilt auch|cela s['’]applique|"
+    r"il en va de même|esto se aplica|lo mismo|ciò vale|dit geldt|o mesmo se aplica)"
+)
 
 
 @dataclass(frozen=True)

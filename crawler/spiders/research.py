@@ -2,7 +2,7 @@
 
 It asks the worker pool to parse each page once (links, page-level rights,
 licence, text) and then either records why the page is not stored or hands a
-:class:`~crawler.items.DocumentItem` to the pipelines. Links come back already
+:class:`~crawler.model.items.DocumentItem` to the pipelines. Links come back already
 absolute and are filtered against a compact seen-set and the crawl's scope
 before any Request is built, so Scrapy only builds requests it will send.
 
@@ -17,41 +17,26 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest, UsageError
-from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy import exceptions as scrapy_errors
-from twisted.internet.error import (
-    ConnectionDone,
-    ConnectionLost,
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError as TwistedTimeoutError,
-)
+from scrapy.exceptions import UsageError
 
+from crawler.cluster import connect, key_prefix
 from crawler.context import CrawlContext
-from crawler.dns import NON_PUBLIC_NOTE
-from crawler.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_PAGE, DecisionRecord, terms_link
-from crawler.items import DocumentItem, RevisitItem
+from crawler.fetch.failures import failure_decision
+from crawler.model.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_HEADERS, STAGE_PAGE, DecisionRecord, terms_link, terms_of
+from crawler.model.items import DocumentItem, RevisitItem
 from crawler.previous import PreviousCrawl
-from crawler.jobs import FINISHED, RUNNING, STOPPED, FrontierEntry, JobDirectory, JobLocked, decided_urls, recover_output
-from crawler.middlewares import (
-    META_ASSESSMENT,
-    META_SEED,
-    META_SITEMAP,
-    META_STOP,
-    Decided,
-    Parked,
-    capture_from_response,
-    record_decision,
-)
+from crawler.jobs import FINISHED, RUNNING, STOPPED, FrontierEntry, JobDirectory, JobLocked
+from crawler.fetch.middleware import Decided, Parked
+from crawler.fetch.responses import capture_from_response
+from crawler.model.meta import META_ASSESSMENT, META_HOPS, META_SEED, META_SITEMAP, META_STOP, META_VIA
 from crawler.rights.evidence import Evidence
-from crawler.signals import origin_rights_loaded
+from crawler.signals import origin_rights_loaded, record_decision
 from crawler.sitemaps import parse_sitemap
-from crawler.urls import is_crawlable_url, is_loopback_host, origin_of, registered_domain, safe_url, try_safe_url, url_fingerprint
+from crawler.urls import is_crawlable_url, is_loopback_host, origin_of, registered_domain, try_safe_url, url_fingerprint
 from crawler.workers import ExtractionTimeout, WorkerPool
 from pipelines.extraction import PageJob, process_page
-from pipelines.warc import release_document, reserve_document
+from pipelines.archive import WarcSets, release_document, reserve_document
+from pipelines.dataset.recovery import decided_urls, recover_output
 
 
 def read_seeds(seeds: str | Iterable[str] | None = None, seeds_file: str | None = None) -> list[str]:
@@ -115,8 +100,8 @@ class ResearchSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> "ResearchSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         middlewares = crawler.settings.getwithbase("DOWNLOADER_MIDDLEWARES")
-        if middlewares.get("crawler.middlewares.RightsMiddleware") is None:
-            raise UsageError("the research spider needs crawler.middlewares.RightsMiddleware enabled (it enforces the rights)")
+        if middlewares.get("crawler.fetch.middleware.RightsMiddleware") is None:
+            raise UsageError("the research spider needs crawler.fetch.middleware.RightsMiddleware enabled (it enforces the rights)")
         if crawler.settings.getbool("TDMCRAWL_LOOPBACK_ONLY"):
             outside = [url for url in spider.seeds if not is_loopback_host(urlsplit(url).hostname or "")]
             if outside:
@@ -126,21 +111,19 @@ class ResearchSpider(scrapy.Spider):
         pipelines = crawler.settings.getwithbase("ITEM_PIPELINES")
         # With the WARC pipeline on, a page's records are built in the same worker trip as its parse.
         spider.warc_sets = None
-        if pipelines.get("pipelines.warc.WarcPipeline") is not None:
-            from pipelines.warc import WarcSets
-
+        if pipelines.get("pipelines.archive.WarcPipeline") is not None:
             spider.warc_sets = WarcSets.for_crawler(crawler)
-            spider.write_wet = crawler.settings.getbool("TDMCRAWL_WRITE_WET", True)
+            spider.write_wet = crawler.settings.getbool("TDMCRAWL_WRITE_WET")
         spider._open_job(crawler)
-        spider.follow_sitemaps = crawler.settings.getbool("TDMCRAWL_FOLLOW_SITEMAPS", True)
-        spider.max_per_origin = crawler.settings.getint("TDMCRAWL_MAX_PAGES_PER_ORIGIN", 0)
+        spider.follow_sitemaps = crawler.settings.getbool("TDMCRAWL_FOLLOW_SITEMAPS")
+        spider.download_maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        spider.max_per_origin = crawler.settings.getint("TDMCRAWL_MAX_PAGES_PER_ORIGIN")
         try:
             spider.previous = PreviousCrawl.for_crawler(crawler)
         except FileNotFoundError as exc:
             raise UsageError(str(exc)) from None
         spider.sitemaps_seen: set[str] = set()
         crawler.signals.connect(spider.origin_loaded, signal=origin_rights_loaded)
-        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
     # ------------------------------------------------------------------ the job
@@ -162,10 +145,9 @@ class ResearchSpider(scrapy.Spider):
             )
         self.job = job
         self.pending: list[FrontierEntry] = []
+        self.decided_outside_frontier: set[str] = set()
         self.cluster = None
         if crawler.settings.get("TDMCRAWL_REDIS_URL"):
-            from crawler.cluster import connect, key_prefix
-
             # In a cluster, Redis holds the frontier (and resumes it); this worker's
             # job directory only protects and repairs its own output files.
             self.cluster = connect(crawler.settings.get("TDMCRAWL_REDIS_URL"))
@@ -189,6 +171,8 @@ class ResearchSpider(scrapy.Spider):
                 self.considered += 1
                 if entry.url not in decided:
                     self.pending.append(entry)
+            # Decided, yet never admitted as a page: the sitemaps already read (not read again).
+            self.decided_outside_frontier = {url for url in decided if url_fingerprint(url) not in self.seen}
             self.logger.info("resuming crawl %s: %d URLs admitted, %d without a decision", context.crawl_id, self.considered, len(self.pending))
         elif state.get("status") == FINISHED:
             # --append: the finished crawl's frontier and Scrapy's record of seen
@@ -229,6 +213,7 @@ class ResearchSpider(scrapy.Spider):
         if fingerprint in self.seen:
             return False
         if not self.in_scope(url):
+            self.seen.add(fingerprint)  # counted once: the summary reports distinct links never followed
             self.crawler.stats.inc_value("tdmcrawl/links/out_of_scope")
             return False
         if self.max_per_origin:
@@ -256,7 +241,9 @@ class ResearchSpider(scrapy.Spider):
         return True
 
     def request_for(self, url: str, *, depth: int, via: str | None, hops: str, seed: bool = False) -> scrapy.Request:
-        meta: dict[str, Any] = {"depth": depth, "tdmcrawl_via": via, "tdmcrawl_hops": hops, META_SEED: seed}
+        meta: dict[str, Any] = {"depth": depth, META_VIA: via, META_HOPS: hops, META_SEED: seed}
+        if seed:
+            meta["allow_offsite"] = True  # seeds are crawled even outside --allowed-domains (their redirects are not: crawler.fetch.trail)
         headers: dict[str, str] = {}
         previous = self.previous.lookup(url) if self.previous is not None else None
         if previous is not None:
@@ -301,15 +288,22 @@ class ResearchSpider(scrapy.Spider):
                 self._schedule_sitemap(safe, level=0)
 
     def _schedule_sitemap(self, url: str, level: int) -> None:
-        if url in self.sitemaps_seen or not is_crawlable_url(url) or not self.in_scope(url) or level > MAX_SITEMAP_LEVELS:
+        if url in self.sitemaps_seen or url in self.decided_outside_frontier or not is_crawlable_url(url) or not self.in_scope(url) or level > MAX_SITEMAP_LEVELS:
             return
         self.sitemaps_seen.add(url)
+        self.seen.add(url_fingerprint(url))  # a link to it is not a page of its own: one row per URL
         request = scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_error, priority=-1, meta={META_SITEMAP: True, "tdmcrawl_sitemap_level": level, "depth": 0})
         self.crawler.engine.crawl(request)
 
     async def parse_sitemap(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
-        sitemap = await self.pool.run(parse_sitemap, response.body)
+        try:
+            sitemap = await self.pool.run(parse_sitemap, response.body)
+        except Exception as exc:  # a sitemap the worker could not read is recorded, never lost
+            self._record_sitemap(response, FAILED, "extraction-error", f"{type(exc).__name__}: {exc}")
+            return
         self.crawler.stats.inc_value(f"tdmcrawl/sitemaps/{sitemap.kind}")
+        # A sitemap is read for its links; like every other URL requested, it has its row.
+        self._record_sitemap(response, EXCLUDED, "not-html", f"{sitemap.kind}: {len(sitemap.urls)} URLs listed")
         level = response.meta.get("tdmcrawl_sitemap_level", 0)
         if sitemap.kind == "sitemapindex":
             for url in sitemap.urls[:MAX_SITEMAPS_PER_ORIGIN]:
@@ -325,8 +319,13 @@ class ResearchSpider(scrapy.Spider):
             if is_crawlable_url(url) and self.admit(url, depth=1, via=response.url, hops="X"):
                 yield self.request_for(url, depth=1, via=response.url, hops="X")
 
+    def _record_sitemap(self, response: Any, decision: str, reason: str, value: str) -> None:
+        evidence = (Evidence("sitemap", response.url, value, note="read for the URLs it lists; only HTML pages are stored"),)
+        record_decision(self.crawler, DecisionRecord.for_request(response.request, decision, reason, evidence, stage=STAGE_PAGE, status=response.status))
+
     def sitemap_error(self, failure: Any) -> None:
         self.crawler.stats.inc_value("tdmcrawl/sitemaps/error")
+        self.on_error(failure)
 
     # ------------------------------------------------------------------ pages
     async def parse(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
@@ -341,13 +340,13 @@ class ResearchSpider(scrapy.Spider):
                 original_url=(response.meta.get("redirect_urls") or [request.url])[0],
                 depth=depth,
                 policy_digests=assessment.origin.digests if assessment else (),
-                **_terms_of(assessment),
+                **terms_link(terms_of(assessment)),
             )
             return
         slots = reserve_document(self.warc_sets, with_text=self.write_wet and self.context.extract.extract_text) if self.warc_sets is not None else None
         job = PageJob(
             capture=capture, assessment=assessment, profile=self.context.profile, options=self.context.extract,
-            crawl_id=self.context.crawl_id, warcinfo_ids=slots.warcinfo_ids if slots else None,
+            crawl_id=self.context.crawl_id, warcinfo_ids=slots.warcinfo_ids if slots else None, documents=self.context.documents,
         )
         original_url = (response.meta.get("redirect_urls") or [request.url])[0]
         digests = assessment.origin.digests if assessment else ()
@@ -356,18 +355,18 @@ class ResearchSpider(scrapy.Spider):
         except ExtractionTimeout as exc:
             if slots:
                 release_document(self.warc_sets, slots)
-            self._record(original_url, FAILED, "extraction-timeout", str(exc), response, stage=STAGE_PAGE)
+            self._record(response, FAILED, "extraction-timeout", str(exc), stage=STAGE_PAGE)
             return
         except Exception as exc:  # a page the worker could not process is recorded, never lost
             if slots:
                 release_document(self.warc_sets, slots)
-            self._record(original_url, FAILED, "extraction-error", f"{type(exc).__name__}: {exc}", response, stage=STAGE_PAGE)
+            self._record(response, FAILED, "extraction-error", f"{type(exc).__name__}: {exc}", stage=STAGE_PAGE)
             return
         stored = outcome.failure is None and not (outcome.decision is not None and outcome.decision.excluded)
         if slots and not stored:
             release_document(self.warc_sets, slots)
 
-        hops = response.meta.get("tdmcrawl_hops", "")
+        hops = response.meta.get(META_HOPS, "")
         for link, fingerprint in zip(outcome.links, outcome.link_fingerprints):
             if self.max_depth is not None and depth + 1 > self.max_depth:
                 break
@@ -378,24 +377,14 @@ class ResearchSpider(scrapy.Spider):
 
         if outcome.failure is not None:
             decision = EXCLUDED if outcome.failure == "not-html" else FAILED
-            self._record(original_url, decision, outcome.failure, outcome.row.get("evidence", ""), response, stage=STAGE_PAGE)
+            self._record(response, decision, outcome.failure, outcome.row.get("evidence", ""), stage=STAGE_PAGE)
             return
         if outcome.decision is not None and outcome.decision.excluded:
+            decision = outcome.decision
             record_decision(
                 self.crawler,
-                DecisionRecord(
-                    url=original_url,
-                    decision=EXCLUDED,
-                    reason=outcome.decision.reason,
-                    evidence=outcome.decision.evidence,
-                    stage=STAGE_PAGE,
-                    final_url=response.url,
-                    fetch_status=response.status,
-                    depth=depth,
-                    via=response.meta.get("tdmcrawl_via"),
-                    policy_digests=digests,
-                    reservations=outcome.decision.reservations,
-                    **_terms_of(assessment),
+                DecisionRecord.for_request(
+                    response.request, EXCLUDED, decision.reason, decision.evidence, stage=STAGE_PAGE, status=response.status, policy_digests=digests, reservations=decision.reservations
                 ),
             )
             return
@@ -416,122 +405,24 @@ class ResearchSpider(scrapy.Spider):
             extra=extra,
         )
 
-    def _record(self, url: str, decision: str, reason: str, note: str, response: Any, *, stage: str) -> None:
-        record_decision(
-            self.crawler,
-            DecisionRecord(
-                url=url,
-                decision=decision,
-                reason=reason,
-                evidence=(Evidence("http", response.url if response is not None else url, note),),
-                stage=stage,
-                final_url=response.url if response is not None else None,
-                fetch_status=response.status if response is not None else None,
-                depth=response.meta.get("depth", 0) if response is not None else 0,
-                via=response.meta.get("tdmcrawl_via") if response is not None else None,
-                **_terms_of(response.meta.get(META_ASSESSMENT) if response is not None else None),
-            ),
-        )
+    def _record(self, response: Any, decision: str, reason: str, note: str, *, stage: str) -> None:
+        """The decision of a page that came back, keyed by the URL first asked for."""
+        record_decision(self.crawler, DecisionRecord.for_request(response.request, decision, reason, (Evidence("http", response.url, note),), stage=stage, status=response.status))
 
     # ------------------------------------------------------------------ failures
-    def request_dropped(self, request: scrapy.Request, spider: Any = None) -> None:
-        """Scrapy's duplicate filter drops a redirect to a URL already scheduled:
-        the URL that redirected still gets its decision."""
-        redirects = request.meta.get("redirect_urls") or []
-        if not redirects or request.meta.get(META_SITEMAP):
-            return
-        loop = request.url in redirects
-        record_decision(
-            self.crawler,
-            DecisionRecord(
-                url=redirects[0],
-                decision=FAILED if loop else EXCLUDED,
-                reason="fetch-redirect-loop" if loop else "duplicate-redirect",
-                evidence=(Evidence("http", redirects[-1], f"redirects to {request.url}", note="a redirect loop" if loop else "that URL is already in the crawl"),),
-                stage=STAGE_FETCH,
-                final_url=request.url,
-                depth=request.meta.get("depth", 0),
-                via=request.meta.get("tdmcrawl_via"),
-            ),
-        )
-
     def on_error(self, failure: Any) -> None:
         error = failure.value
         request = failure.request
         if isinstance(error, (Decided, Parked)):
             return
         meta = request.meta
-        redirects = meta.get("redirect_urls") or []
-        url = redirects[0] if redirects else request.url
         response = getattr(error, "response", None)
         status = response.status if response is not None else None
         stop = meta.get(META_STOP)
         if stop is not None:  # the body was stopped on its headers, then a later step failed on the partial body
             reason, evidence, policy_digests, reservations = stop
-            record_decision(self.crawler, DecisionRecord(url, EXCLUDED, reason, evidence, "headers", request.url if redirects else None, status, meta.get("depth", 0), meta.get("tdmcrawl_via"), None, policy_digests, reservations, **_terms_of(meta.get(META_ASSESSMENT))))
+            record_decision(self.crawler, DecisionRecord.for_request(request, EXCLUDED, reason, evidence, stage=STAGE_HEADERS, status=status, policy_digests=policy_digests, reservations=reservations))
             return
-        decision, reason = FAILED, failure_reason(error, status)
-        if isinstance(error, scrapy_errors.DownloadCancelledError) and reason != "fetch-size-limit":
-            limit = meta.get("download_maxsize", self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
-            if limit and meta.get("tdmcrawl_received", 0) > limit:
-                reason = "fetch-size-limit"  # the body grew past DOWNLOAD_MAXSIZE while it streamed
-        if isinstance(error, IgnoreRequest) and not isinstance(error, HttpError):
-            decision, reason = ignored_reason(str(error), bool(redirects))
-        if reason == "fetch-dns" and NON_PUBLIC_NOTE in str(error):
-            decision, reason = EXCLUDED, "private-address"  # the DNS answer changed to a private address
-        record_decision(
-            self.crawler,
-            DecisionRecord(
-                url=url,
-                decision=decision,
-                reason=reason,
-                evidence=(Evidence("http", request.url, f"{type(error).__name__}: {error}"),),
-                stage=STAGE_FETCH,
-                final_url=request.url if redirects else None,
-                fetch_status=status,
-                depth=meta.get("depth", 0),
-                via=meta.get("tdmcrawl_via"),
-                **_terms_of(meta.get(META_ASSESSMENT)),
-            ),
-        )
-
-
-def _terms_of(assessment: Any) -> dict[str, str | None]:
-    """``tos_url`` / ``tos_digest`` of a decision, from the request's rights assessment."""
-    return terms_link(assessment.origin.tos if assessment is not None else None)
-
-
-def failure_reason(error: BaseException, status: int | None) -> str:
-    """The reason code of a fetch that failed (Scrapy's and Twisted's exceptions)."""
-    message = str(error)
-    if isinstance(error, HttpError) and status is not None:
-        return f"http-{status}"
-    if isinstance(error, (DNSLookupError, scrapy_errors.CannotResolveHostError)):
-        return "fetch-dns"
-    if isinstance(error, (TwistedTimeoutError, TCPTimedOutError, scrapy_errors.DownloadTimeoutError)):
-        return "fetch-timeout"
-    if isinstance(error, (ConnectionRefusedError, scrapy_errors.DownloadConnectionRefusedError)):
-        return "fetch-connection-refused"
-    if isinstance(error, scrapy_errors.DownloadCancelledError) and "max size" in message:
-        return "fetch-size-limit"
-    if isinstance(error, scrapy_errors.DownloadFailedError) and "ParseError" in message:
-        return "fetch-invalid-response"  # bytes that are not HTTP
-    if isinstance(error, (ConnectionLost, ConnectionDone, scrapy_errors.DownloadFailedError, scrapy_errors.ResponseDataLossError)):
-        return "fetch-connection-lost"
-    name = type(error).__name__
-    if name in ("ResponseNeverReceived", "ResponseFailed"):
-        return "fetch-connection-lost"
-    if "max size" in message or "DOWNLOAD_MAXSIZE" in message:
-        return "fetch-size-limit"
-    return "fetch-" + "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
-
-
-def ignored_reason(message: str, redirected: bool) -> tuple[str, str]:
-    """(decision, reason) for a request a Scrapy component dropped."""
-    if "during decompression" in message:
-        return FAILED, "fetch-decompression-limit"  # a compression bomb, or a body over the limit once decoded
-    if "max redirections" in message or "redirect" in message.lower() and "max" in message.lower():
-        return FAILED, "fetch-redirect-limit"
-    if redirected:
-        return EXCLUDED, "out-of-scope"  # a redirect out of the crawl's domains
-    return EXCLUDED, "ignored"
+        decision, reason = failure_decision(error, status=status, url=request.url, meta=meta, maxsize=self.download_maxsize)
+        evidence = (Evidence("http", request.url, f"{type(error).__name__}: {error}"),)
+        record_decision(self.crawler, DecisionRecord.for_request(request, decision, reason, evidence, stage=STAGE_FETCH, status=status))

@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
-from crawler.localsite import LocalSite, Route, html, redirect, text
-from tests.conftest import FAST, REPO, CrawlResult, run_tdmcrawl
+from crawler.localsite import Route, html, redirect, text
+from tests.audit import note_output
+from tests.conftest import REPO, CrawlResult
 
 PROSE = "Notes on the tides, the ferry and the lake levels, written for the tests so there is text to extract. " * 4
 
@@ -78,11 +78,11 @@ def test_crawl_delay_spaces_requests_to_an_origin(crawl, site_factory) -> None:
     site = site_factory({"a": {"/robots.txt": text("User-agent: *\nCrawl-delay: 1\n"), "/": page("a", "/1", "/2", "/3"), "/1": page("1"), "/2": page("2"), "/3": page("3")}})
     result = crawl(site.url("a"))
     assert result.returncode == 0, result.stderr
-    # Every request after robots.txt (the other policy files, the home page read for the
-    # link to the terms of service, the common terms paths, the pages) waits for the delay.
+    # Every request after robots.txt and the well-known files (the home page read for the link
+    # to the terms of service, the common terms paths, the pages) waits for the delay.
     requests = sorted(site.origins["a"].requests, key=lambda r: r.at)
     assert requests[0].path == "/robots.txt"
-    times = [r.at for r in requests[1:]]
+    times = [r.at for r in requests if r.path not in ("/robots.txt", "/.well-known/tdmrep.json", "/ai.txt")]
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert {r.path for r in requests} >= {"/", "/1", "/2", "/3"} and min(gaps) >= 0.9, gaps
 
@@ -110,13 +110,16 @@ def test_scope_depth_budget_and_sitemap(crawl, site_factory) -> None:
     assert site.paths("other") and site.paths("other")[-1] == "/x"
     documents = {d["url"]: d for d in result.documents()}
     assert documents[site.url("a", "/only-in-sitemap")]["hops_from_seed"] == "X"
+    sitemap = result.decision_for(site.url("a", "/sitemap.xml"))  # requested, so it has its row; not a page
+    assert (sitemap["decision"], sitemap["reason"], sitemap["stage"]) == ("excluded", "not-html", "page") and "urlset: 1 URLs" in sitemap["evidence"]
     budget = crawl(site.url("a"), args=("--max-pages", "2"))
-    assert len(budget.decisions()) == 2
+    assert len([row for row in budget.decisions() if row["url"] != site.url("a", "/sitemap.xml")]) == 2
 
 
 def test_scrapy_crawl_from_the_project_root(tmp_path: Path, site_factory) -> None:
     site = site_factory({"a": {"/": page("a", "/b"), "/b": page("b")}})
     out = tmp_path / "scrapy-out"
+    note_output(out)
     done = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "research", "-a", f"seeds={site.url('a')}", "-s", f"TDMCRAWL_OUTPUT_DIR={out}",
          "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "TDMCRAWL_PROGRESS=off", "-s", "TDMCRAWL_WORKERS=1"],

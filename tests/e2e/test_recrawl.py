@@ -5,7 +5,6 @@ that added a reservation is ``withdrawn``."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
@@ -22,7 +21,10 @@ class Page:
         self.name, self.version, self.validator, self.extra_headers = name, 1, validator, []
 
     def body(self) -> str:
-        return f"<html><head><title>{self.name}</title></head><body><main><h1>{self.name} v{self.version}</h1><p>{PROSE}</p><p><a href='/keep-etag'>a</a> <a href='/keep-date'>b</a> <a href='/change'>c</a> <a href='/reserve'>d</a></p></main></body></html>"
+        return (
+            f"<html><head><title>{self.name}</title></head><body><main><h1>{self.name} v{self.version}</h1><p>{PROSE}</p>"
+            "<p><a href='/keep-etag'>a</a> <a href='/keep-date'>b</a> <a href='/change'>c</a> <a href='/reserve'>d</a></p></main></body></html>"
+        )
 
     def route(self) -> Route:
         def answer(request: ReceivedRequest) -> Route:

@@ -60,7 +60,8 @@ def test_an_unreachable_registry_is_recorded_when_the_policy_says_exclude(crawl,
     with RegistryServer(key="secret") as server:
         endpoint = server.endpoint
     # the server is gone: every question fails
-    result = crawl(site.url("a"), args=("-s", f"TDMCRAWL_REGISTRY_SPAWNING_URL={endpoint}", "-s", "TDMCRAWL_REGISTRY_KEY_ENV=TEST_REGISTRY_KEY", "-s", "TDMCRAWL_REGISTRY_UNAVAILABLE=exclude", "-s", "TDMCRAWL_REGISTRY_RETRY_TIMES=0"), env={"TEST_REGISTRY_KEY": "secret"})
+    result = crawl(site.url("a"), args=("-s", f"TDMCRAWL_REGISTRY_SPAWNING_URL={endpoint}", "-s", "TDMCRAWL_REGISTRY_KEY_ENV=TEST_REGISTRY_KEY", "-s", "TDMCRAWL_REGISTRY_UNAVAILABLE=exclude", "-s",
+        "TDMCRAWL_REGISTRY_RETRY_TIMES=0"), env={"TEST_REGISTRY_KEY": "secret"})
     assert result.returncode == 0, result.stderr
     row = result.decision_for(site.url("a", "/"))
     assert (row["decision"], row["reason"]) == ("excluded", "registry-unavailable")

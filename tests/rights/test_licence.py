@@ -353,7 +353,8 @@ def test_rdfa_property_and_open_graph_prefix() -> None:
     property_form = '<div xmlns:cc="http://creativecommons.org/ns#"><span property="cc:license" resource="https://creativecommons.org/publicdomain/zero/1.0/"></span></div>'
     assert detect(page(footer=property_form)).license == "CC0-1.0"
     # An Open Graph prefix on <html> is not a CC RDFa block: the link stays a-rel.
-    html = page(footer='<p>Content licensed <a rel="license" href="https://creativecommons.org/licenses/by/4.0/">CC BY</a>.</p>').replace('<html lang="en">', '<html lang="en" prefix="og: https://ogp.me/ns#">')
+    html = page(footer='<p>Content licensed <a rel="license" href="https://creativecommons.org/licenses/by/4.0/">CC BY</a>.</p>').replace('<html lang="en">',
+        '<html lang="en" prefix="og: https://ogp.me/ns#">')
     assert detect(html).source == "a-rel"
     about_other = '<div xmlns:cc="http://creativecommons.org/ns#" about="/img/harbour.jpg"><a rel="license" href="https://creativecommons.org/licenses/by/4.0/">CC BY</a></div>'
     result = detect(page(body=about_other))
@@ -380,7 +381,8 @@ def test_jsonld_graph_main_entity_lists_and_objects() -> None:
     logo = next(c for c in result.candidates if c.spdx is None)
     assert logo.url == "https://example.test/brand-terms" and not logo.applies_to_page
 
-    main_entity = {"@context": "https://schema.org", "@type": "WebPage", "mainEntity": {"@type": "BlogPosting", "license": [{"@type": "CreativeWork", "url": "https://creativecommons.org/licenses/by/4.0/"}, {"@id": "https://creativecommons.org/licenses/by-sa/4.0/"}]}}
+    main_entity = {"@context": "https://schema.org", "@type": "WebPage", "mainEntity": {"@type": "BlogPosting", "license": [{"@type": "CreativeWork",
+        "url": "https://creativecommons.org/licenses/by/4.0/"}, {"@id": "https://creativecommons.org/licenses/by-sa/4.0/"}]}}
     result = detect(page(head=f'<script type="application/ld+json">{json.dumps(main_entity)}</script>'))
     assert result.license == "CC-BY-SA-4.0" and {c.spdx for c in page_level(result)} == {"CC-BY-4.0", "CC-BY-SA-4.0"}
 
@@ -548,7 +550,8 @@ def test_copyright_notice_comes_from_the_page_not_from_captions() -> None:
     assert meta.copyright_notice == "\u00a9 2026 Example Gazette Ltd" and meta.license is None
     footer_block = detect(page(footer="\u00a9 2026 The Example Gazette. All rights reserved."))
     assert footer_block.copyright_notice == "\u00a9 2026 The Example Gazette. All rights reserved." and "(text in footer)" in footer_block.evidence
-    prose = detect(page(body="<p>Copyright law changed in 2019, and the council says the archive photographs may now be reused, which the library welcomed after years of asking for permission to show them at events.</p>"))
+    prose = detect(page(body="<p>Copyright law changed in 2019, and the council says the archive photographs may now be reused, which the library welcomed after years of asking for "
+        "permission to show them at events.</p>"))
     assert prose.copyright_notice is None
 
 
@@ -604,7 +607,8 @@ def test_arbitrary_text_and_link_headers_never_raise(text: str, link: str) -> No
 
 
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40) | st.sampled_from(["https://creativecommons.org/licenses/by-nc/4.0/", "ImageObject", "Article", "_:b0"]),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40) | st.sampled_from(["https://creativecommons.org/licenses/by-nc/4.0/", "ImageObject", "Article",
+        "_:b0"]),
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.sampled_from(["@type", "@graph", "license", "mainEntity", "url", "@id", "name", "image", "isPartOf"]), children, max_size=5),
     max_leaves=30,
 )

@@ -1,0 +1,1 @@
+"""The ``tdmcrawl`` command line. Nothing else imports this package."""

@@ -1,0 +1,2 @@
+"""Record formats: WARC records and files, Parquet shards, the pinned table
+schemas, and the recovery of files a killed process left open. No Scrapy."""
