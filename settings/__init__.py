@@ -73,6 +73,13 @@ TDMCRAWL_EXTRACT_TIMEOUT = 30.0  # seconds per page before it is recorded as fai
 TDMCRAWL_EXTRACT_TEXT = True  # False defers text extraction to `tdmcrawl extract`
 TDMCRAWL_EXTRACT = {"favor_precision": False, "include_tables": True, "include_comments": False}
 TDMCRAWL_WRITE_WET = True
+
+# --- Documents besides HTML (crawler/document.py): none unless asked for, so HTML crawls do not change.
+TDMCRAWL_DOCUMENTS = []  # "pdf", "epub" (`tdmcrawl crawl --documents pdf,epub`); HTML is always taken
+TDMCRAWL_DOCUMENT_MAX_SIZE = 100 * 1024 * 1024  # a PDF/EPUB is fetched whole up to this; larger: fetch-size-limit, never stored cut
+TDMCRAWL_DOCUMENT_MAX_PAGES = 5000  # more pages: document-too-many-pages
+TDMCRAWL_DOCUMENT_TIMEOUT = 60.0  # seconds to read one PDF/EPUB (rights and text) in a worker: extraction-timeout past it
+TDMCRAWL_DOCUMENT_MEMORY = 1024 * 1024 * 1024  # bytes of address space one PDF/EPUB may add in a worker: document-memory-limit past it
 TDMCRAWL_WARC_MAX_SIZE = 1_000_000_000
 TDMCRAWL_PARQUET_ROWS_PER_GROUP = 1000
 TDMCRAWL_PARQUET_ROWS_PER_SHARD = 100_000
@@ -81,11 +88,17 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.fetch.middleware.RightsMiddleware": 100,
 }
+# A request the spider yields that a spider middleware drops (DEPTH_LIMIT, URLLENGTH_LIMIT, …) gets its row.
+SPIDER_MIDDLEWARES = {
+    "crawler.fetch.trail.SpiderOutputAudit": 1,  # next to the engine
+    "crawler.fetch.trail.SpiderOutputTickets": 1000,  # next to the spider
+}
 ITEM_PIPELINES = {
     "pipelines.archive.WarcPipeline": 300,
     "pipelines.tables.DocumentsPipeline": 400,
 }
 EXTENSIONS = {
+    "crawler.fetch.trail.AuditTrail": 50,  # the scope of every scheduled request; a row for each one the scheduler drops
     "pipelines.tables.DecisionsWriter": 100,
     "crawler.fetch.politeness.Politeness": 200,  # after AutoThrottle (0), so its minimum delays win
     "crawler.progress.Progress": 900,
@@ -118,3 +131,8 @@ TDMCRAWL_REGISTRY_RETRY_TIMES = 4
 TDMCRAWL_REGISTRY_RETRY_DELAY = 1.0
 TDMCRAWL_REGISTRY_CACHE_TTL = 86400.0
 TDMCRAWL_REGISTRY_PAUSE = 60.0
+
+# Consent audits (`tdmcrawl audit`, which applies settings/audit.py)
+TDMCRAWL_AUDIT = False  # page requests are decided by the rights middleware and never downloaded
+TDMCRAWL_AUDIT_HEADERS = False  # --with-headers: each URL is asked for its headers only (stopped at headers_received)
+TDMCRAWL_AUDIT_WINDOW = 5000  # input URLs read but not yet decided, at most (memory bound)

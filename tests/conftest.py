@@ -15,6 +15,7 @@ import pytest
 
 from crawler.demo import SITE_DIR, demo_settings, load_expected
 from crawler.localsite import LocalSite, Route
+from tests import audit
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -65,6 +66,9 @@ def project_settings() -> dict[str, Any]:
 
 
 def run_tdmcrawl(*args: str, timeout: float = 180, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    out = audit.output_of(args)
+    if out is not None:
+        audit.note_output(out)
     full_env = dict(os.environ)
     full_env.setdefault("PYTHONUNBUFFERED", "1")
     full_env.update(env or {})
@@ -76,6 +80,27 @@ def run_tdmcrawl(*args: str, timeout: float = 180, env: dict[str, str] | None = 
         timeout=timeout,
         env=full_env,
     )
+
+
+@pytest.fixture(autouse=True)
+def audit_trail(monkeypatch: pytest.MonkeyPatch) -> Iterator[audit.TestScope]:
+    """The audit-trail invariant (``tests/audit.py``), checked when each test
+    ends: every request the servers it started received is accounted for by
+    the outputs its crawls wrote."""
+    scope = audit.TestScope()
+    start = LocalSite.start
+
+    def noting_start(site: LocalSite, *args: Any, **kwargs: Any) -> Any:
+        scope.sites.append(site)
+        return start(site, *args, **kwargs)
+
+    monkeypatch.setattr(LocalSite, "start", noting_start)
+    audit._current = scope
+    try:
+        yield scope
+    finally:
+        audit._current = None
+    scope.check()
 
 
 @pytest.fixture

@@ -17,9 +17,13 @@ from pipelines.dataset.query import DEFAULT_LIMIT
 def cmd_summary(args: argparse.Namespace) -> int:
     from pipelines.dataset.recovery import recover_abandoned
     from pipelines.dataset.remove import RemoveError, resume_interrupted_removal
+    from pipelines.dataset.audit_report import audit_short_summary, is_audit, write_report
     from pipelines.dataset.summary import write_summary
 
     out = output_dir(args.dir)
+    if is_audit(out):  # a consent audit: its own summary, card and filtered input
+        print(audit_short_summary(out, write_report(out)))
+        return EXIT_OK
     try:
         resumed = resume_interrupted_removal(out)
     except RemoveError as exc:

@@ -124,7 +124,6 @@ class ResearchSpider(scrapy.Spider):
             raise UsageError(str(exc)) from None
         spider.sitemaps_seen: set[str] = set()
         crawler.signals.connect(spider.origin_loaded, signal=origin_rights_loaded)
-        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
     # ------------------------------------------------------------------ the job
@@ -146,6 +145,7 @@ class ResearchSpider(scrapy.Spider):
             )
         self.job = job
         self.pending: list[FrontierEntry] = []
+        self.decided_outside_frontier: set[str] = set()
         self.cluster = None
         if crawler.settings.get("TDMCRAWL_REDIS_URL"):
             # In a cluster, Redis holds the frontier (and resumes it); this worker's
@@ -171,6 +171,8 @@ class ResearchSpider(scrapy.Spider):
                 self.considered += 1
                 if entry.url not in decided:
                     self.pending.append(entry)
+            # Decided, yet never admitted as a page: the sitemaps already read (not read again).
+            self.decided_outside_frontier = {url for url in decided if url_fingerprint(url) not in self.seen}
             self.logger.info("resuming crawl %s: %d URLs admitted, %d without a decision", context.crawl_id, self.considered, len(self.pending))
         elif state.get("status") == FINISHED:
             # --append: the finished crawl's frontier and Scrapy's record of seen
@@ -211,6 +213,7 @@ class ResearchSpider(scrapy.Spider):
         if fingerprint in self.seen:
             return False
         if not self.in_scope(url):
+            self.seen.add(fingerprint)  # counted once: the summary reports distinct links never followed
             self.crawler.stats.inc_value("tdmcrawl/links/out_of_scope")
             return False
         if self.max_per_origin:
@@ -239,6 +242,8 @@ class ResearchSpider(scrapy.Spider):
 
     def request_for(self, url: str, *, depth: int, via: str | None, hops: str, seed: bool = False) -> scrapy.Request:
         meta: dict[str, Any] = {"depth": depth, META_VIA: via, META_HOPS: hops, META_SEED: seed}
+        if seed:
+            meta["allow_offsite"] = True  # seeds are crawled even outside --allowed-domains (their redirects are not: crawler.fetch.trail)
         headers: dict[str, str] = {}
         previous = self.previous.lookup(url) if self.previous is not None else None
         if previous is not None:
@@ -283,15 +288,22 @@ class ResearchSpider(scrapy.Spider):
                 self._schedule_sitemap(safe, level=0)
 
     def _schedule_sitemap(self, url: str, level: int) -> None:
-        if url in self.sitemaps_seen or not is_crawlable_url(url) or not self.in_scope(url) or level > MAX_SITEMAP_LEVELS:
+        if url in self.sitemaps_seen or url in self.decided_outside_frontier or not is_crawlable_url(url) or not self.in_scope(url) or level > MAX_SITEMAP_LEVELS:
             return
         self.sitemaps_seen.add(url)
+        self.seen.add(url_fingerprint(url))  # a link to it is not a page of its own: one row per URL
         request = scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_error, priority=-1, meta={META_SITEMAP: True, "tdmcrawl_sitemap_level": level, "depth": 0})
         self.crawler.engine.crawl(request)
 
     async def parse_sitemap(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
-        sitemap = await self.pool.run(parse_sitemap, response.body)
+        try:
+            sitemap = await self.pool.run(parse_sitemap, response.body)
+        except Exception as exc:  # a sitemap the worker could not read is recorded, never lost
+            self._record_sitemap(response, FAILED, "extraction-error", f"{type(exc).__name__}: {exc}")
+            return
         self.crawler.stats.inc_value(f"tdmcrawl/sitemaps/{sitemap.kind}")
+        # A sitemap is read for its links; like every other URL requested, it has its row.
+        self._record_sitemap(response, EXCLUDED, "not-html", f"{sitemap.kind}: {len(sitemap.urls)} URLs listed")
         level = response.meta.get("tdmcrawl_sitemap_level", 0)
         if sitemap.kind == "sitemapindex":
             for url in sitemap.urls[:MAX_SITEMAPS_PER_ORIGIN]:
@@ -307,8 +319,13 @@ class ResearchSpider(scrapy.Spider):
             if is_crawlable_url(url) and self.admit(url, depth=1, via=response.url, hops="X"):
                 yield self.request_for(url, depth=1, via=response.url, hops="X")
 
+    def _record_sitemap(self, response: Any, decision: str, reason: str, value: str) -> None:
+        evidence = (Evidence("sitemap", response.url, value, note="read for the URLs it lists; only HTML pages are stored"),)
+        record_decision(self.crawler, DecisionRecord.for_request(response.request, decision, reason, evidence, stage=STAGE_PAGE, status=response.status))
+
     def sitemap_error(self, failure: Any) -> None:
         self.crawler.stats.inc_value("tdmcrawl/sitemaps/error")
+        self.on_error(failure)
 
     # ------------------------------------------------------------------ pages
     async def parse(self, response: scrapy.http.Response) -> AsyncIterator[Any]:
@@ -328,7 +345,7 @@ class ResearchSpider(scrapy.Spider):
         slots = reserve_document(self.warc_sets, with_text=self.write_wet and self.context.extract.extract_text) if self.warc_sets is not None else None
         job = PageJob(
             capture=capture, assessment=assessment, profile=self.context.profile, options=self.context.extract,
-            crawl_id=self.context.crawl_id, warcinfo_ids=slots.warcinfo_ids if slots else None,
+            crawl_id=self.context.crawl_id, warcinfo_ids=slots.warcinfo_ids if slots else None, documents=self.context.documents,
         )
         original_url = (response.meta.get("redirect_urls") or [request.url])[0]
         digests = assessment.origin.digests if assessment else ()
@@ -337,12 +354,12 @@ class ResearchSpider(scrapy.Spider):
         except ExtractionTimeout as exc:
             if slots:
                 release_document(self.warc_sets, slots)
-            self._record(original_url, FAILED, "extraction-timeout", str(exc), response, stage=STAGE_PAGE)
+            self._record(response, FAILED, "extraction-timeout", str(exc), stage=STAGE_PAGE)
             return
         except Exception as exc:  # a page the worker could not process is recorded, never lost
             if slots:
                 release_document(self.warc_sets, slots)
-            self._record(original_url, FAILED, "extraction-error", f"{type(exc).__name__}: {exc}", response, stage=STAGE_PAGE)
+            self._record(response, FAILED, "extraction-error", f"{type(exc).__name__}: {exc}", stage=STAGE_PAGE)
             return
         stored = outcome.failure is None and not (outcome.decision is not None and outcome.decision.excluded)
         if slots and not stored:
@@ -359,23 +376,14 @@ class ResearchSpider(scrapy.Spider):
 
         if outcome.failure is not None:
             decision = EXCLUDED if outcome.failure == "not-html" else FAILED
-            self._record(original_url, decision, outcome.failure, outcome.row.get("evidence", ""), response, stage=STAGE_PAGE)
+            self._record(response, decision, outcome.failure, outcome.row.get("evidence", ""), stage=STAGE_PAGE)
             return
         if outcome.decision is not None and outcome.decision.excluded:
+            decision = outcome.decision
             record_decision(
                 self.crawler,
-                DecisionRecord(
-                    url=original_url,
-                    decision=EXCLUDED,
-                    reason=outcome.decision.reason,
-                    evidence=outcome.decision.evidence,
-                    stage=STAGE_PAGE,
-                    final_url=response.url,
-                    fetch_status=response.status,
-                    depth=depth,
-                    via=response.meta.get(META_VIA),
-                    policy_digests=digests,
-                    reservations=outcome.decision.reservations,
+                DecisionRecord.for_request(
+                    response.request, EXCLUDED, decision.reason, decision.evidence, stage=STAGE_PAGE, status=response.status, policy_digests=digests, reservations=decision.reservations
                 ),
             )
             return
@@ -396,44 +404,11 @@ class ResearchSpider(scrapy.Spider):
             extra=extra,
         )
 
-    def _record(self, url: str, decision: str, reason: str, note: str, response: Any, *, stage: str) -> None:
-        record_decision(
-            self.crawler,
-            DecisionRecord(
-                url=url,
-                decision=decision,
-                reason=reason,
-                evidence=(Evidence("http", response.url if response is not None else url, note),),
-                stage=stage,
-                final_url=response.url if response is not None else None,
-                fetch_status=response.status if response is not None else None,
-                depth=response.meta.get("depth", 0) if response is not None else 0,
-                via=response.meta.get(META_VIA) if response is not None else None,
-            ),
-        )
+    def _record(self, response: Any, decision: str, reason: str, note: str, *, stage: str) -> None:
+        """The decision of a page that came back, keyed by the URL first asked for."""
+        record_decision(self.crawler, DecisionRecord.for_request(response.request, decision, reason, (Evidence("http", response.url, note),), stage=stage, status=response.status))
 
     # ------------------------------------------------------------------ failures
-    def request_dropped(self, request: scrapy.Request, spider: Any = None) -> None:
-        """Scrapy's duplicate filter drops a redirect to a URL already scheduled:
-        the URL that redirected still gets its decision."""
-        redirects = request.meta.get("redirect_urls") or []
-        if not redirects or request.meta.get(META_SITEMAP):
-            return
-        loop = request.url in redirects
-        record_decision(
-            self.crawler,
-            DecisionRecord(
-                url=redirects[0],
-                decision=FAILED if loop else EXCLUDED,
-                reason="fetch-redirect-loop" if loop else "duplicate-redirect",
-                evidence=(Evidence("http", redirects[-1], f"redirects to {request.url}", note="a redirect loop" if loop else "that URL is already in the crawl"),),
-                stage=STAGE_FETCH,
-                final_url=request.url,
-                depth=request.meta.get("depth", 0),
-                via=request.meta.get(META_VIA),
-            ),
-        )
-
     def on_error(self, failure: Any) -> None:
         error = failure.value
         request = failure.request

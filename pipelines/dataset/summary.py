@@ -41,6 +41,22 @@ from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, REMOVAL
 logger = logging.getLogger(__name__)
 
 SUMMARY_SCHEMA = "tdmcrawl-summary/1.0"
+# content_mime_detected -> the document type a crawl is asked for (--documents)
+DOCUMENT_KINDS = {"text/html": "html", "application/xhtml+xml": "html", "application/pdf": "pdf", "application/epub+zip": "epub"}
+_KIND_NAMES = {"html": "HTML pages", "pdf": "PDF documents", "epub": "EPUB publications", "other": "other"}
+
+
+def _kind_order(kind: str) -> tuple[int, str]:
+    order = list(_KIND_NAMES)
+    return (order.index(kind) if kind in order else len(order), kind)
+
+
+def document_types_sentence(summary: dict[str, Any]) -> str:
+    """``Document types collected: HTML pages (12), PDF documents (3).``"""
+    types = summary.get("document_types") or {}
+    by_type = types.get("by_type") or {}
+    parts = [f"{_KIND_NAMES.get(kind, kind)} ({by_type.get(kind, 0)})" for kind in types.get("collected") or ["html"]]
+    return "Document types collected: " + ", ".join(parts) + "."
 TOP_ORIGINS = 15
 RUNS_DIR = "runs"
 DOCUMENT_SUMMARY_COLUMNS = [
@@ -68,10 +84,14 @@ RIGHTS_PROTOCOLS = [
     ("content-usage", "IETF AI preferences (Content-Usage)", "use",
         "robots.txt Content-Usage rules (path-specific) and the Content-Usage header, parsed as RFC 9651 dictionaries, combined most restrictive; train-ai=n reserves."),
     ("content-signal", "Content Signals (robots.txt Content-Signal)", "use", "ai-train=no reserves."),
-    ("x-robots-tag", "X-Robots-Tag noai / noimageai", "use", "All header instances; values scoped to another agent are not applied."),
-    ("meta-robots", "meta robots noai / noimageai", "use", "<meta name=robots> and <meta name=tdmcrawl>."),
+    ("disallow-ai-training", "robots.txt DisallowAITraining", "use",
+     "DisallowAITraining / AllowAITraining rules of the groups that apply to us, longest match: a matching DisallowAITraining reserves the path."),
+    ("x-robots-tag", "X-Robots-Tag noai / noimageai / noml", "use", "All header instances; values scoped to another agent are not applied."),
+    ("meta-robots", "meta robots noai / noimageai / noml", "use", "<meta name=robots> and <meta name=tdmcrawl>."),
     ("ai-txt", "Spawning ai.txt", "use", "Disallow rules matching the URL reserve it."),
-    ("rsl", "Really Simple Licensing (RSL)", "use", "robots.txt License: documents; a licence server or a payment means the URL is not fetched; prohibits ai-train reserves."),
+    ("rsl", "Really Simple Licensing (RSL)", "use",
+     "robots.txt License: documents; a licence server means the URL is not fetched; free and attribution are conditions met; "
+     "ai-train prohibited, granted only against payment, or granted by no licence reserves."),
     ("media", "Embedded media metadata (IPTC, C2PA/CAWG)", "use", "Data-mining prohibitions in image metadata reserve the asset."),
 ]
 
@@ -182,6 +202,8 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
     stored = len(docs["url"])
     languages = Counter(l or "unknown" for l in docs["language"])
     content_types = Counter(t or "unknown" for t in docs["content_mime_detected"])
+    documents_by_type = Counter(DOCUMENT_KINDS.get(t or "", "other") for t in docs["content_mime_detected"])
+    types_asked = sorted({kind for run in runs for kind in (run.get("document_types") or ["html"])} | set(documents_by_type) - {"other"}, key=_kind_order)
 
     # per registered domain
     per_domain: dict[str, dict[str, Any]] = defaultdict(lambda: {"documents": 0, "bytes": 0, "words": 0, "urls_considered": 0, "urls_excluded": 0, "urls_failed": 0, "excluded_by_reason": Counter()})
@@ -234,6 +256,7 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
     scopes = []
     requests_sent = 0
     response_bytes = 0
+    links_out_of_scope = 0
     for run in runs:
         seeds.extend(run.get("seeds") or [])
         if run.get("user_agent"):
@@ -245,6 +268,8 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
         stats = run.get("stats") or {}
         requests_sent += int(stats.get("downloader/request_count", 0))
         response_bytes += int(stats.get("downloader/response_bytes", 0))
+        # Links never requested because they are outside the crawl's domains have no row; they are counted here.
+        links_out_of_scope += int(stats.get("tdmcrawl/links/out_of_scope", 0))
     for name in set(decs["policy_profile"]) - set(profiles):
         profiles[name] = {"name": name}
 
@@ -273,6 +298,7 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
             "urls_considered": len(decs["url"]),
             "requests_sent": requests_sent,
             "response_bytes": response_bytes,
+            "links_out_of_scope": links_out_of_scope,
             "documents_stored": stored,
             "urls_excluded": decision_counts.get("excluded", 0),
             "urls_failed": decision_counts.get("failed", 0),
@@ -297,6 +323,10 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
         },
         "languages": dict(languages.most_common()),
         "content_types": dict(content_types.most_common()),
+        "document_types": {
+            "collected": types_asked,
+            "by_type": {kind: documents_by_type.get(kind, 0) for kind in sorted(set(types_asked) | set(documents_by_type), key=_kind_order)},
+        },
         "domains": {
             "total": len(per_domain),
             "with_stored_content": len(with_content),
@@ -469,6 +499,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
             [
                 ("URLs considered", counts["urls_considered"]),
                 ("requests sent", counts["requests_sent"]),
+                ("links out of scope, never requested", counts.get("links_out_of_scope", 0)),
                 ("documents stored", counts["documents_stored"]),
                 ("URLs excluded", counts["urls_excluded"]),
                 ("URLs failed", counts["urls_failed"]),
@@ -511,7 +542,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
     share = summary["licences"]["share_without_licence"]
     if share is not None:
         parts.append(f"\nShare of documents without a detected licence: {share:.0%}.")
-    parts += ["", "## Languages and content types", "", _table(summary["languages"].items(), ("language", "documents")), "", _table(summary["content_types"].items(), ("content type", "documents"))]
+    parts += ["", "## Languages and content types", "", _table(summary["languages"].items(), ("language", "documents"))]
+    parts += ["", _table(summary["content_types"].items(), ("content type", "documents")), "", document_types_sentence(summary)]
     domains = summary["domains"]
     parts += [
         "",
@@ -576,7 +608,8 @@ def render_card(summary: dict[str, Any]) -> str:
             "language": languages or ["en"],
             "size_categories": [_size_category(summary["counts"]["documents_stored"])],
             "task_categories": ["text-generation"],
-            "tags": ["tdmcrawl", "web-crawl", "warc", "provenance", "opt-out-respecting", "tdmrep", "robots-txt"],
+            "tags": ["tdmcrawl", "web-crawl", "warc", "provenance", "opt-out-respecting", "tdmrep", "robots-txt"]
+            + [kind for kind in (summary.get("document_types") or {}).get("collected", []) if kind != "html"],
             "configs": card_configs(version),
         }
     )
@@ -596,7 +629,10 @@ def render_card(summary: dict[str, Any]) -> str:
         "site owners allow and keeps the evidence of why. Every stored page has its extracted text, its licence as found "
         "on the page and its rights record (config `documents`); every URL the crawler considered has a decision with "
         "its reason and evidence (config `decisions`). The raw captures are in `warc/` (WARC 1.1), the extracted text "
-        "as WET conversion records in `wet/`, and the robots.txt / tdmrep.json / ai.txt / RSL files consulted in `policy/`.\n\n"
+        "as WET conversion records in `wet/`, and the robots.txt / tdmrep.json / ai.txt / RSL files consulted in `policy/`. "
+        + document_types_sentence(summary)
+        + " A PDF or EPUB is stored whole in its WARC response record; its text, page count (`page_count`) and the rights "
+        "read inside it (TDMRep, licence) are in its row, and `no_text_layer` marks one with no extractable text.\n\n"
         "```python\nfrom datasets import load_dataset\n"
         "documents = load_dataset(\"<this folder or repo>\", \"documents\", split=\"train\")\n"
         "decisions = load_dataset(\"<this folder or repo>\", \"decisions\", split=\"train\")\n```\n\n"

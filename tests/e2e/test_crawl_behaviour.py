@@ -9,6 +9,7 @@ from pathlib import Path
 
 
 from crawler.localsite import Route, html, redirect, text
+from tests.audit import note_output
 from tests.conftest import REPO, CrawlResult
 
 PROSE = "Notes on the tides, the ferry and the lake levels, written for the tests so there is text to extract. " * 4
@@ -105,13 +106,16 @@ def test_scope_depth_budget_and_sitemap(crawl, site_factory) -> None:
     assert site.paths("other") and site.paths("other")[-1] == "/x"
     documents = {d["url"]: d for d in result.documents()}
     assert documents[site.url("a", "/only-in-sitemap")]["hops_from_seed"] == "X"
+    sitemap = result.decision_for(site.url("a", "/sitemap.xml"))  # requested, so it has its row; not a page
+    assert (sitemap["decision"], sitemap["reason"], sitemap["stage"]) == ("excluded", "not-html", "page") and "urlset: 1 URLs" in sitemap["evidence"]
     budget = crawl(site.url("a"), args=("--max-pages", "2"))
-    assert len(budget.decisions()) == 2
+    assert len([row for row in budget.decisions() if row["url"] != site.url("a", "/sitemap.xml")]) == 2
 
 
 def test_scrapy_crawl_from_the_project_root(tmp_path: Path, site_factory) -> None:
     site = site_factory({"a": {"/": page("a", "/b"), "/b": page("b")}})
     out = tmp_path / "scrapy-out"
+    note_output(out)
     done = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "research", "-a", f"seeds={site.url('a')}", "-s", f"TDMCRAWL_OUTPUT_DIR={out}",
          "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "TDMCRAWL_PROGRESS=off", "-s", "TDMCRAWL_WORKERS=1"],

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from crawler.localsite import LocalSite
+from tests.audit import assert_audit_trail
 from tests.conftest import CrawlResult
 
 
@@ -24,6 +25,11 @@ def test_crawl_completes(demo_crawl: tuple[CrawlResult, LocalSite, dict]) -> Non
     result, _, _ = demo_crawl
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Traceback" not in result.stderr and "ERROR" not in result.stderr, result.stderr[-3000:]
+
+
+def test_every_request_the_servers_saw_has_its_rows(demo_crawl: tuple[CrawlResult, LocalSite, dict]) -> None:
+    result, site, _ = demo_crawl
+    assert_audit_trail([result.out], [site])
 
 
 def test_every_expected_decision(demo_crawl: tuple[CrawlResult, LocalSite, dict]) -> None:

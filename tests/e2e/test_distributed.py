@@ -21,6 +21,7 @@ from typing import Iterator
 import pytest
 
 from crawler.localsite import LocalSite, html
+from tests.audit import note_output, output_of
 from tests.conftest import REPO, CrawlResult, run_tdmcrawl
 
 ORIGINS = 3
@@ -76,6 +77,9 @@ def make_site() -> LocalSite:
 
 
 def launch(args: list[str]) -> subprocess.Popen:
+    out = output_of(args)
+    if out is not None:
+        note_output(out)  # the audit-trail invariant covers every worker's output
     return subprocess.Popen([sys.executable, "-m", "crawler.commands.main", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from crawler.localsite import LocalSite, Route, html
+from tests.audit import note_output
 from tests.conftest import FAST, REPO, CrawlResult
 
 PAGES = 60
@@ -37,6 +38,7 @@ def site_routes(delay: float = 0.03) -> dict[str, Route]:
 
 
 def command(site: LocalSite, out: Path) -> list[str]:
+    note_output(out)  # the audit-trail invariant covers every run into it
     return [sys.executable, "-m", "crawler.commands.main", "crawl", site.url("a", "/"), "--out", str(out), "--quiet", *FAST, "-s", "CONCURRENT_REQUESTS=4"]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from crawler.localsite import LocalSite, ReceivedRequest, Route, html, redirect, text
+from tests.audit import assert_audit_trail
 from tests.conftest import CrawlResult, run_tdmcrawl
 
 PAGE = "<html><head><title>{t}</title></head><body><main><h1>{t}</h1><p>{body}</p>{links}</main></body></html>"
@@ -98,6 +99,12 @@ def requested(site: LocalSite, name: str) -> list[str]:
 
 def decision(result: CrawlResult, site: LocalSite, name: str, path: str) -> dict[str, Any]:
     return result.decision_for(site.url(name, path))
+
+
+def test_every_request_the_servers_saw_has_its_rows(crawled: tuple[CrawlResult, LocalSite]) -> None:
+    result, site = crawled
+    # r6hops: robots.txt redirects past the limit, so no capture names these hops
+    assert_audit_trail([result.out], [site], policy_paths=[f"/h{hop}" for hop in range(1, 8)])
 
 
 def test_case_1_5xx_fetches_nothing_and_gives_up(crawled: tuple[CrawlResult, LocalSite]) -> None:
