@@ -22,7 +22,7 @@ from crawler import PRODUCT_TOKEN, __version__
 from crawler.document import DocumentOptions
 from crawler.jobs import FINISHED, JobDirectory
 from crawler.model.capture import BODY_CONVENTION
-from crawler.page import ExtractOptions
+from crawler.page import EXTRACTORS, ExtractOptions
 from crawler.rights.policy import PolicyProfile
 
 _contexts: "weakref.WeakKeyDictionary[Any, CrawlContext]" = weakref.WeakKeyDictionary()
@@ -107,6 +107,9 @@ class CrawlContext:
         extract = dict(settings.getdict("TDMCRAWL_EXTRACT"))
         if not settings.getbool("TDMCRAWL_EXTRACT_TEXT"):
             extract["extract_text"] = False
+        extract["extractor"] = settings.get("TDMCRAWL_EXTRACTOR")
+        if extract["extractor"] not in EXTRACTORS:
+            raise ValueError(f"TDMCRAWL_EXTRACTOR must be one of {', '.join(EXTRACTORS)}, not {extract['extractor']!r}")
         return cls(
             output_dir=output_dir,
             job_dir=job_dir,

@@ -37,9 +37,13 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    """trafilatura settings, recorded with every document."""
+    """The extractor and its settings, recorded with every document.
+
+    ``extractor`` is one of :data:`EXTRACTORS`; the trafilatura fields apply
+    to trafilatura only."""
 
     extract_text: bool = True
+    extractor: str = "trafilatura"
     fast: bool = False
     favor_precision: bool = False
     favor_recall: bool = False
@@ -51,8 +55,17 @@ class ExtractOptions:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-@lru_cache(maxsize=1)
-def extractor_version() -> str:
+# Measured on the 181 real pages of ../shared/realpages (token F1 against their
+# ground truth; CPU per page on one core): `python -m benchmarks.realpages --extractors`.
+EXTRACTORS = ("trafilatura", "resiliparse")
+
+
+@lru_cache(maxsize=4)
+def extractor_version(extractor: str = "trafilatura") -> str:
+    if extractor == "resiliparse":
+        from importlib.metadata import version
+
+        return f"resiliparse {version('resiliparse')}"
     import trafilatura
 
     return f"trafilatura {trafilatura.__version__}"
@@ -231,10 +244,21 @@ def trafilatura_arguments(url: str, options: ExtractOptions) -> dict[str, object
     }
 
 
-def extract_text(tree: lxml.html.HtmlElement, url: str, options: ExtractOptions) -> str:
+def extract_text(tree: lxml.html.HtmlElement, url: str, options: ExtractOptions, html: str | None = None) -> str:
+    if options.extractor == "resiliparse":
+        return _resiliparse_text(html if html is not None else lxml.html.tostring(tree, encoding="unicode"))
     import trafilatura
 
     return trafilatura.extract(tree, **trafilatura_arguments(url, options)) or ""
+
+
+def _resiliparse_text(html: str) -> str:
+    """Main content as DCLM extracts it (resiliparse's main-content rules), plain text."""
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
+
+    tree = HTMLTree.parse(html)
+    return extract_plain_text(tree, main_content=True, alt_texts=False, links=False, list_bullets=False, form_fields=False, noscript=False).strip()
 
 
 def warm_up() -> None:
@@ -271,7 +295,7 @@ def parse_page(
         # After the licence reading (it reads licences left in comments): React's
         # <!-- --> separators would end each paragraph at the first one.
         strip_comments(tree)
-    page_text = extract_text(tree, url, options) if extract else ""
+    page_text = extract_text(tree, url, options, html=text) if extract else ""
     language, score = identify_language(page_text) if page_text else (None, None)
     return ParsedPage(
         charset=charset,

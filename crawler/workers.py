@@ -197,7 +197,15 @@ class WorkerPool:
             from scrapy import signals
 
             crawler.signals.connect(pool.close_async, signal=signals.engine_stopped)
+            # Start the workers while the first policy files are fetched, not when
+            # the first page arrives (their imports take seconds on a busy machine).
+            crawler.signals.connect(pool.warm_up, signal=signals.spider_opened)
         return pool
+
+    def warm_up(self, spider: Any = None) -> None:
+        """Start the worker processes now, off the event loop."""
+        if self.workers > 0 and self._starting is None and not self.closed:
+            self._starting = asyncio.ensure_future(asyncio.to_thread(self._start_workers))
 
     def _ensure_pool(self) -> Any:
         if self._pool is None and self.workers > 0 and not self.closed:

@@ -202,7 +202,7 @@ def process_page(job: PageJob) -> PageOutcome:
         language=parsed.language,
         language_score=parsed.language_score,
         language_declared=parsed.language_declared,
-        extractor=extractor_version() if parsed.extracted else ("deferred" if not job.options.extract_text else "skipped: page over 5 MB"),
+        extractor=extractor_version(job.options.extractor) if parsed.extracted else ("deferred" if not job.options.extract_text else "skipped: page over 5 MB"),
         extractor_options=job.options.as_json(),
         page_count=None,
         no_text_layer=False,

@@ -26,7 +26,7 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 # --- Politeness (per origin: scheme + host + port).
-CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS = 64
 CONCURRENT_ITEMS = 16  # Scrapy starts this many tasks per response to handle its output; 100 costs the reactor dearly
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
@@ -46,6 +46,12 @@ TDMCRAWL_MAX_PAGES_PER_ORIGIN = 50_000  # spider-trap guard: URLs admitted per o
 TDMCRAWL_DECOMPRESSION_RATIO = 100.0  # a compressed body may expand at most this many times (bombs) ...
 TDMCRAWL_DECOMPRESSION_FLOOR = 1024 * 1024  # ... or to this many bytes, whichever is larger (and never past DOWNLOAD_MAXSIZE)
 DEPTH_PRIORITY = 1  # breadth first
+# Per-origin queues served as origins become ready (crawler/fetch/frontier.py): a request for an
+# origin inside its delay never holds a place in the downloader while other origins wait.
+SCHEDULER_PRIORITY_QUEUE = "crawler.fetch.frontier.PolitenessAwarePriorityQueue"
+# Delays are minimums (a robots.txt Crawl-delay must never be undercut); Scrapy's default
+# jitter draws between 0.5x and 1.5x the delay.
+RANDOMIZE_DOWNLOAD_DELAY = False
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 LOG_LEVEL = "INFO"
@@ -71,6 +77,9 @@ TDMCRAWL_WORKERS = -1  # worker processes for parsing and extraction; -1 = one p
 TDMCRAWL_WORKER_BATCH = 8
 TDMCRAWL_EXTRACT_TIMEOUT = 30.0  # seconds per page before it is recorded as failed
 TDMCRAWL_EXTRACT_TEXT = True  # False defers text extraction to `tdmcrawl extract`
+# Main-text extractor: "trafilatura" (F1 0.955 on the real pages, ~29 ms/page) or "resiliparse"
+# (F1 0.913, ~2.4 ms/page; DCLM's). trafilatura's fast mode: TDMCRAWL_EXTRACT = {"fast": True, ...}.
+TDMCRAWL_EXTRACTOR = "trafilatura"
 TDMCRAWL_EXTRACT = {"favor_precision": False, "include_tables": True, "include_comments": False}
 TDMCRAWL_WRITE_WET = True
 

@@ -92,14 +92,19 @@ def cmd_wacz(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from crawler.page import ExtractOptions
+    from crawler.page import EXTRACTORS, ExtractOptions
     from pipelines.dataset.reextract import extract_directory
     from pipelines.dataset.summary import write_summary
 
     out = output_dir(args.dir)
     options = None
-    if args.fast or args.favor_precision or args.favor_recall or args.no_tables:
-        options = ExtractOptions(fast=args.fast, favor_precision=args.favor_precision, favor_recall=args.favor_recall, include_tables=not args.no_tables)
+    if args.extractor and args.extractor not in EXTRACTORS:
+        raise CliError(f"--extractor must be one of {', '.join(EXTRACTORS)}")
+    if args.fast or args.favor_precision or args.favor_recall or args.no_tables or args.extractor:
+        options = ExtractOptions(
+            extractor=args.extractor or "trafilatura", fast=args.fast, favor_precision=args.favor_precision,
+            favor_recall=args.favor_recall, include_tables=not args.no_tables,
+        )
     counts = extract_directory(out, options=options, workers=args.workers)
     write_summary(out)
     print(f"re-extracted {counts['rows']} documents from {counts['captures']} captures in {out / 'warc'}")
@@ -193,6 +198,7 @@ def add_dataset_commands(commands: Any) -> None:
     extract = commands.add_parser("extract", help="rebuild the documents table and WET files from the WARC files, without re-crawling",
         description="Re-extract text (and licences, languages) from the WARC captures of DIR with every core; the old documents table is replaced once the new one is complete.")
     extract.add_argument("dir", metavar="DIR")
+    extract.add_argument("--extractor", help="main-text extractor: trafilatura or resiliparse (default: the one the crawl used)")
     extract.add_argument("--fast", action="store_true", help="trafilatura's fast mode")
     extract.add_argument("--favor-precision", action="store_true", help="prefer less text but less boilerplate")
     extract.add_argument("--favor-recall", action="store_true", help="prefer more text")
