@@ -11,6 +11,9 @@ measures, in the same run and on the same site:
 2. trafilatura alone over the same pages, in a process pool of all cores;
 3. tdmcrawl with text extraction deferred (fetch, rights, WARC, decisions);
 4. tdmcrawl full (rights, WARC, extraction, Parquet);
+5. with ``--pdfs N`` (N PDF reports per origin, linked from the pages):
+   tdmcrawl full with ``--documents pdf`` (PDFs fetched whole, XMP read,
+   text extracted in the worker pool);
 
 and prints pages/s (median of ``--runs``), the ratios the issue sets targets
 for, peak memory of each process tree, CPU use, and the reactor lag measured
@@ -119,6 +122,9 @@ class Measure:
     cpu_percent: float
     lag_p95_ms: float | None = None
     lag_max_ms: float | None = None
+    cpu_seconds: float = 0.0
+    documents: int = 0  # rows stored (tdmcrawl runs)
+    pdfs: int = 0  # of which PDFs
 
     @property
     def rate(self) -> float:
@@ -150,21 +156,42 @@ def measure_plain(seeds: list[str], work: Path) -> Measure:
     return Measure("plain Scrapy CrawlSpider", pages, seconds, sampler.peak_kib / 1024, 100 * sampler.cpu_seconds / wall, stats.get("bench/reactor_lag_p95_ms"), stats.get("bench/reactor_lag_max_ms"))
 
 
-def measure_tdmcrawl(seeds: list[str], work: Path, *, extract: bool) -> Measure:
-    out = work / ("full" if extract else "deferred")
+def measure_tdmcrawl(seeds: list[str], work: Path, *, extract: bool, documents: str | None = None) -> Measure:
+    out = work / ("documents" if documents else "full" if extract else "deferred")
     if out.exists():
         shutil.rmtree(out)
     command = [
         sys.executable, "-m", "crawler.commands.main", "crawl", *seeds, "--out", str(out), "--quiet",
         "--settings", "settings.benchmark", "-s", f"TDMCRAWL_EXTRACT_TEXT={extract}", "-s", "TDMCRAWL_SUMMARY=False",
+        *(("--documents", documents) if documents else ()),
     ]
     code, sampler, wall = _run_measured(command, REPO)
     run = json.loads(next((out / "runs").glob("*.json")).read_text())
     stats = run["stats"]
     seconds = _crawl_seconds(stats) or wall
     pages = int(stats.get("downloader/response_status_count/200", 0))
-    name = "tdmcrawl full (rights, WARC, extraction, Parquet)" if extract else "tdmcrawl, extraction deferred (rights, WARC, decisions)"
-    return Measure(name, pages, seconds, sampler.peak_kib / 1024, 100 * sampler.cpu_seconds / wall, stats.get("bench/reactor_lag_p95_ms"), stats.get("bench/reactor_lag_max_ms"))
+    stored, pdfs = _stored_documents(out)
+    if documents:
+        name = f"tdmcrawl full, --documents {documents}"
+    else:
+        name = "tdmcrawl full (rights, WARC, extraction, Parquet)" if extract else "tdmcrawl, extraction deferred (rights, WARC, decisions)"
+    return Measure(
+        name, pages, seconds, sampler.peak_kib / 1024, 100 * sampler.cpu_seconds / wall, stats.get("bench/reactor_lag_p95_ms"), stats.get("bench/reactor_lag_max_ms"),
+        sampler.cpu_seconds, stored, pdfs,
+    )
+
+
+def _stored_documents(out: Path) -> tuple[int, int]:
+    """(rows, PDF rows) of the documents table."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    rows = pdfs = 0
+    for path in sorted((out / "data" / "documents").glob("*.parquet")):
+        kinds = pq.read_table(path, columns=["content_mime_detected"]).column(0)
+        rows += len(kinds)
+        pdfs += int(pc.sum(pc.equal(kinds, "application/pdf")).as_py() or 0)
+    return rows, pdfs
 
 
 def _extract_one(html: bytes) -> int:
@@ -192,10 +219,10 @@ def measure_trafilatura(origins: int, pages: int, seed: int) -> Measure:
     return Measure(f"trafilatura alone ({workers} processes)", len(documents), seconds, sampler.peak_kib / 1024, 100 * cpu / seconds)
 
 
-def start_server(origins: int, pages: int, seed: int, work: Path) -> tuple[subprocess.Popen, dict]:
+def start_server(origins: int, pages: int, seed: int, work: Path, pdfs: int = 0) -> tuple[subprocess.Popen, dict]:
     ready = work / "ready.json"
     server = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.server", "--origins", str(origins), "--pages", str(pages), "--seed", str(seed), "--ready-file", str(ready)],
+        [sys.executable, "-m", "benchmarks.server", "--origins", str(origins), "--pages", str(pages), "--seed", str(seed), "--pdfs", str(pdfs), "--ready-file", str(ready)],
         cwd=REPO,
     )
     # the server renders every page before it listens: about 3 ms a page
@@ -221,6 +248,9 @@ def median_measure(measures: list[Measure]) -> Measure:
         statistics.median(m.cpu_percent for m in measures),
         statistics.median([m.lag_p95_ms for m in measures if m.lag_p95_ms is not None] or [0]) if middle.lag_p95_ms is not None else None,
         max((m.lag_max_ms for m in measures if m.lag_max_ms is not None), default=None) if middle.lag_max_ms is not None else None,
+        middle.cpu_seconds,
+        middle.documents,
+        middle.pdfs,
     )
 
 
@@ -230,13 +260,16 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=100, help="pages per origin")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pdfs", type=int, default=0, help="PDF reports per origin, linked from the pages; adds run (5), tdmcrawl --documents pdf")
     parser.add_argument("--json", metavar="FILE", help="also write the raw measures as JSON")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tdmcrawl-bench-"))
-    server, info = start_server(args.origins, args.pages, args.seed, work)
-    print(f"site: {info['pages']} pages over {len(info['origins'])} origins, {info['bytes'] / 1e6:.0f} MB, built in {info['build_seconds']}s", file=sys.stderr)
+    server, info = start_server(args.origins, args.pages, args.seed, work, args.pdfs)
+    print(f"site: {info['pages']} pages and {info.get('pdfs', 0)} PDFs over {len(info['origins'])} origins, {info['bytes'] / 1e6:.0f} MB, built in {info['build_seconds']}s", file=sys.stderr)
     seeds = [base + "/" for base in info["origins"].values()]
     runs: dict[str, list[Measure]] = {"plain": [], "trafilatura": [], "deferred": [], "full": []}
+    if args.pdfs:
+        runs["documents"] = []
     try:
         for run in range(args.runs):
             print(f"run {run + 1}/{args.runs}", file=sys.stderr)
@@ -244,6 +277,8 @@ def main() -> None:
             runs["trafilatura"].append(measure_trafilatura(args.origins, args.pages, args.seed))
             runs["deferred"].append(measure_tdmcrawl(seeds, work, extract=False))
             runs["full"].append(measure_tdmcrawl(seeds, work, extract=True))
+            if args.pdfs:
+                runs["documents"].append(measure_tdmcrawl(seeds, work, extract=True, documents="pdf"))
     finally:
         server.terminate()
         server.wait()
@@ -251,23 +286,30 @@ def main() -> None:
     medians = {key: median_measure(values) for key, values in runs.items()}
     plain, trafilatura = medians["plain"], medians["trafilatura"]
     rows = []
-    for key, label in (("plain", "(1)"), ("trafilatura", "(2)"), ("deferred", "(3)"), ("full", "(4)")):
+    for key, label in (("plain", "(1)"), ("trafilatura", "(2)"), ("deferred", "(3)"), ("full", "(4)"), ("documents", "(5)")):
+        if key not in medians:
+            continue
         m = medians[key]
         ratio = ""
         if key == "deferred":
             ratio = f"{m.rate / plain.rate:.2f}x (1)"
-        elif key == "full":
+        elif key in ("full", "documents"):
             ratio = f"{m.rate / plain.rate:.2f}x (1), {m.rate / trafilatura.rate:.2f}x (2)"
         lag = f"{m.lag_p95_ms:.0f} / {m.lag_max_ms:.0f}" if m.lag_p95_ms is not None else "-"
-        rows.append((f"{label} {m.name}", f"{m.pages}", f"{m.rate:.1f}", ratio, f"{m.cpu_percent:.0f}%", f"{m.peak_mib:.0f}", lag))
-    header = ("crawler", "pages", "pages/s", "ratio", "CPU", "peak MiB", "reactor lag p95/max ms")
+        per_document = f"{1000 * m.cpu_seconds / m.documents:.0f}" if m.documents else "-"
+        stored = f"{m.documents} ({m.pdfs} PDF)" if m.documents else "-"
+        rows.append((f"{label} {m.name}", f"{m.pages}", f"{m.rate:.1f}", ratio, f"{m.cpu_percent:.0f}%", per_document, stored, f"{m.peak_mib:.0f}", lag))
+    header = ("crawler", "pages", "pages/s", "ratio", "CPU", "CPU ms/doc", "stored", "peak MiB", "reactor lag p95/max ms")
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     line = " | ".join(h.ljust(w) for h, w in zip(header, widths))
     print(line)
     print("-+-".join("-" * w for w in widths))
     for row in rows:
         print(" | ".join(str(c).ljust(w) for c, w in zip(row, widths)))
-    print(f"\nmedian of {args.runs} runs; {os.cpu_count()} cores; site {info['pages']} pages / {len(info['origins'])} origins")
+    print(f"\nmedian of {args.runs} runs; {os.cpu_count()} cores; site {info['pages']} pages + {info.get('pdfs', 0)} PDFs / {len(info['origins'])} origins")
+    if "documents" in medians and medians["documents"].pdfs:
+        extra = medians["documents"].cpu_seconds - medians["full"].cpu_seconds
+        print(f"(5) - (4): {1000 * extra / medians['documents'].pdfs:.0f} ms of CPU per PDF (fetched whole, XMP read, text extracted, archived)")
     if args.json:
         Path(args.json).write_text(json.dumps({k: [m.__dict__ for m in v] for k, v in runs.items()}, indent=2))
 

@@ -17,7 +17,7 @@ import os
 import socket
 import time
 
-from benchmarks.site import BenchSite, page_path, render_page, robots_txt
+from benchmarks.site import BenchSite, page_path, pdf_path, render_page, render_pdf, robots_txt
 
 LOOPBACK = "127.0.0.1"
 
@@ -28,7 +28,15 @@ def build(site: BenchSite, sockets: dict[str, socket.socket]) -> dict[str, dict[
     for index, name in enumerate(site.origin_names()):
         routes = {"/robots.txt": _response(200, "text/plain", robots_txt(site.seed))}
         for page in range(site.pages_per_origin):
-            routes[page_path(page)] = _response(200, "text/html; charset=utf-8", render_page(site, index, page, base))
+            body = render_page(site, index, page, base)
+            if site.pdfs_per_origin:
+                # Every page links one report; the home page links them all.
+                reports = range(site.pdfs_per_origin) if page == 0 else (page % site.pdfs_per_origin,)
+                links = "".join(f'<li><a href="{pdf_path(r)}">Report {r} (PDF)</a></li>' for r in reports)
+                body = body.replace(b"</main>", f'<ul class="downloads">{links}</ul></main>'.encode(), 1)
+            routes[page_path(page)] = _response(200, "text/html; charset=utf-8", body)
+        for report in range(site.pdfs_per_origin):
+            routes[pdf_path(report)] = _response(200, "application/pdf", render_pdf(site, index, report))
         pages[name] = routes
     return pages
 
@@ -75,6 +83,7 @@ async def serve(site: BenchSite, ready_file: str) -> None:
     info = {
         "origins": {name: f"http://{LOOPBACK}:{sock.getsockname()[1]}" for name, sock in sockets.items()},
         "pages": site.total_pages,
+        "pdfs": site.origins * site.pdfs_per_origin,
         "bytes": sum(len(body) for routes in pages.values() for body in routes.values()),
         "build_seconds": round(time.time() - started, 1),
         "pid": os.getpid(),
@@ -91,9 +100,10 @@ def main() -> None:
     parser.add_argument("--origins", type=int, default=20)
     parser.add_argument("--pages", type=int, default=100, help="pages per origin")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pdfs", type=int, default=0, help="PDF reports per origin, linked from the pages")
     parser.add_argument("--ready-file", required=True)
     args = parser.parse_args()
-    asyncio.run(serve(BenchSite(args.origins, args.pages, args.seed), args.ready_file))
+    asyncio.run(serve(BenchSite(args.origins, args.pages, args.seed, args.pdfs), args.ready_file))
 
 
 if __name__ == "__main__":

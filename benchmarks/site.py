@@ -33,6 +33,7 @@ class BenchSite:
     origins: int
     pages_per_origin: int
     seed: int = 7
+    pdfs_per_origin: int = 0  # reports linked from the pages (``--pdfs``): the documents benchmark
 
     @property
     def total_pages(self) -> int:
@@ -53,6 +54,27 @@ def _sentence(rng: random.Random) -> str:
 
 def _paragraph(rng: random.Random) -> str:
     return " ".join(_sentence(rng) for _ in range(rng.randint(3, 9)))
+
+
+def pdf_path(index: int) -> str:
+    return f"/files/report-{index}.pdf"
+
+
+def render_pdf(site: BenchSite, origin_index: int, index: int) -> bytes:
+    """A report of 4–24 pages of prose (Helvetica text, Flate-compressed
+    content streams), built by the tests' hand-written PDF writer."""
+    from tests.documents import pdf
+
+    rng = random.Random(site.seed * 2_000_003 + origin_index * 10_007 + index)
+    pages = []
+    for _ in range(rng.randint(4, 24)):
+        lines: list[str] = []
+        for _ in range(rng.randint(3, 6)):
+            words = _paragraph(rng).split()
+            lines.extend(" ".join(words[i : i + 12]) for i in range(0, len(words), 12))
+            lines.append("")
+        pages.append("\n".join(lines[:48]))
+    return pdf(pages, info={"Title": f"Report {index} of origin {origin_index}"})
 
 
 def page_path(index: int) -> str:

@@ -108,6 +108,39 @@ def load_config(server: Any, crawl_id: str | None) -> tuple[str, dict[str, Any]]
     return crawl_id, json.loads(raw)
 
 
+WAIT_REMINDER_SECONDS = 30.0
+
+
+def wait_for_crawl(redis_url: str, crawl_id: str | None, timeout: float, on_wait: Any, poll: float = 0.5) -> tuple[Any, str, dict[str, Any]]:
+    """(server, crawl id, config) of the crawl to join, waiting up to
+    ``timeout`` seconds for it to be started and for Redis to answer: workers
+    of a cluster start together with the crawl (a Deployment, a batch job), so
+    a worker that is first waits as scrapy-redis spiders do. ``on_wait`` gets
+    one line when the wait begins and one every 30 s. Raises LookupError with
+    the last reason when the wait ends with no crawl."""
+    import redis
+
+    server = connect(redis_url)
+    deadline = time.monotonic() + max(0.0, timeout)
+    reminder = 0.0
+    while True:
+        try:
+            server.ping()
+            return (server, *load_config(server, crawl_id))
+        except LookupError as exc:
+            reason = str(exc)
+        except redis.RedisError as exc:
+            reason = f"cannot reach Redis at {redis_url}: {exc}"
+        now = time.monotonic()
+        if now >= deadline:
+            raise LookupError(reason if not timeout else f"{reason}; waited {timeout:g} s")
+        if now >= reminder:
+            what = f"crawl {crawl_id!r}" if crawl_id else "a crawl"
+            on_wait(f"waiting for {what} to be started on {redis_url} ({reason}); giving up in {deadline - now:.0f} s")
+            reminder = now + WAIT_REMINDER_SECONDS
+        time.sleep(min(poll, max(0.0, deadline - now)))
+
+
 class ClusterScheduler(Scheduler):
     """scrapy-redis's scheduler, with leases on the requests this worker took."""
 

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from crawler import PRODUCT_TOKEN, __version__
+from crawler.document import DocumentOptions
 from crawler.jobs import FINISHED, JobDirectory
 from crawler.model.capture import BODY_CONVENTION
-from crawler.page import ExtractOptions
+from crawler.page import EXTRACTORS, ExtractOptions
 from crawler.rights.policy import PolicyProfile
 
 _contexts: "weakref.WeakKeyDictionary[Any, CrawlContext]" = weakref.WeakKeyDictionary()
@@ -71,6 +72,15 @@ def resumable_crawl_id(job_dir: Path) -> str | None:
     return None
 
 
+def _document_options(settings: Any) -> DocumentOptions:
+    try:
+        return DocumentOptions.from_settings(settings)
+    except ValueError as exc:
+        from scrapy.exceptions import UsageError
+
+        raise UsageError(f"TDMCRAWL_DOCUMENTS: {exc}") from None
+
+
 @dataclass
 class CrawlContext:
     output_dir: Path
@@ -84,6 +94,7 @@ class CrawlContext:
     extract: ExtractOptions
     operator: str
     purpose: str
+    documents: DocumentOptions = field(default_factory=DocumentOptions)
     started_at: float = field(default_factory=time.time)
     hostname: str = field(default_factory=socket.gethostname)
 
@@ -96,6 +107,9 @@ class CrawlContext:
         extract = dict(settings.getdict("TDMCRAWL_EXTRACT"))
         if not settings.getbool("TDMCRAWL_EXTRACT_TEXT"):
             extract["extract_text"] = False
+        extract["extractor"] = settings.get("TDMCRAWL_EXTRACTOR")
+        if extract["extractor"] not in EXTRACTORS:
+            raise ValueError(f"TDMCRAWL_EXTRACTOR must be one of {', '.join(EXTRACTORS)}, not {extract['extractor']!r}")
         return cls(
             output_dir=output_dir,
             job_dir=job_dir,
@@ -108,6 +122,7 @@ class CrawlContext:
             extract=ExtractOptions(**extract),
             operator=settings.get("TDMCRAWL_OPERATOR") or (contact or "unspecified"),
             purpose=settings.get("TDMCRAWL_PURPOSE"),
+            documents=_document_options(settings),
         )
 
     @classmethod
@@ -139,5 +154,6 @@ class CrawlContext:
             ("robots-policy", "RFC 9309 (Protego matching; 4xx allow, 5xx/429/network error disallow and retry, 24 h cache, 500 KiB parse limit)"),
             ("rights-policy", f"profile {self.profile.name}: honours {', '.join(sorted(self.profile.honoured)) or 'no reservations (recorded only)'}"),
             ("purpose", self.purpose),
+            ("document-types", ", ".join(("html", *self.documents.kinds))),
             ("body-convention", BODY_CONVENTION),
         ]

@@ -21,6 +21,7 @@ import lxml.etree
 import lxml.html
 from w3lib.encoding import html_to_unicode
 
+from crawler.htmltree import parse_html, strip_comments
 from crawler.rights.licence import LicenceResult, detect_licences
 from crawler.urls import is_crawlable_url, safe_url
 
@@ -29,7 +30,6 @@ MAX_ANCHORS = 4 * MAX_LINKS  # anchors examined per page: a page of 10^6 links c
 MAX_EXTRACT_BYTES = 5 * 1024 * 1024  # text is not extracted from bigger pages (trafilatura takes minutes on them)
 LANGUAGE_SAMPLE = 2000  # characters: enough for a reliable guess, half the cost
 _WORD = re.compile(r"\w+", re.UNICODE)
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _NOT_LINKS = ("javascript:", "mailto:", "tel:", "data:", "#", "ftp:", "about:", "file:")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -37,9 +37,13 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    """trafilatura settings, recorded with every document."""
+    """The extractor and its settings, recorded with every document.
+
+    ``extractor`` is one of :data:`EXTRACTORS`; the trafilatura fields apply
+    to trafilatura only."""
 
     extract_text: bool = True
+    extractor: str = "trafilatura"
     fast: bool = False
     favor_precision: bool = False
     favor_recall: bool = False
@@ -51,8 +55,17 @@ class ExtractOptions:
         return json.dumps(asdict(self), sort_keys=True)
 
 
-@lru_cache(maxsize=1)
-def extractor_version() -> str:
+# Measured on the 181 real pages of ../shared/realpages (token F1 against their
+# ground truth; CPU per page on one core): `python -m benchmarks.realpages --extractors`.
+EXTRACTORS = ("trafilatura", "resiliparse")
+
+
+@lru_cache(maxsize=4)
+def extractor_version(extractor: str = "trafilatura") -> str:
+    if extractor == "resiliparse":
+        from importlib.metadata import version
+
+        return f"resiliparse {version('resiliparse')}"
     import trafilatura
 
     return f"trafilatura {trafilatura.__version__}"
@@ -74,6 +87,8 @@ class ParsedPage:
     parse_error: str | None = None
     extracted: bool = True
     timings: dict[str, float] = field(default_factory=dict)
+    repairs: tuple[str, ...] = ()  # what the parse did so that nothing is lost (crawler.htmltree), and caps that left links unread
+    lost: str | None = None  # what the parse could still not keep; the row says so in content_truncated
 
 
 def _guess_charset(body: bytes) -> str:
@@ -91,17 +106,9 @@ def decode(body: bytes, content_type: str | None) -> tuple[str, str]:
     return encoding, text
 
 
-class TextLost(ValueError):
-    """libxml2 dropped text it could not hold (a text node over 10 MB)."""
-
-
 def parse_tree(text: str) -> lxml.html.HtmlElement:
-    text = _XML_DECLARATION.sub("", text, count=1)
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_pis=True, collect_ids=False, huge_tree=False)
-    tree = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
-    if any("buffer size limit" in entry.message.lower() or "huge text node" in entry.message.lower() for entry in parser.error_log):
-        raise TextLost("a text node over libxml2's 10 MB limit: its text would be lost")
-    return tree
+    """The tree of decoded HTML, as :func:`crawler.htmltree.parse_html` builds it."""
+    return parse_html(text).tree
 
 
 def read_metas(tree: lxml.html.HtmlElement) -> tuple[tuple[str, str], ...]:
@@ -114,30 +121,60 @@ def read_metas(tree: lxml.html.HtmlElement) -> tuple[tuple[str, str], ...]:
     return tuple(metas[:500])
 
 
-def read_links(tree: lxml.html.HtmlElement, base_url: str) -> tuple[str, ...]:
-    """Absolute, fragment-free, percent-encoded http(s) links, in document
-    order, de-duplicated; links marked ``rel=nofollow`` are not followed."""
+_XLINK_HREF = "xlink:href"  # SVG links, as libxml2's HTML parser names the attribute
+
+
+LINKS_CAPPED = f"more than {MAX_LINKS} links or {MAX_ANCHORS} anchors: the rest of the page's links were not followed"
+
+
+def link_candidates(tree: lxml.html.HtmlElement) -> tuple[str | None, list[tuple[str, bool]], bool]:
+    """(``<base href>``, [(href, nofollow)], capped) in document order: ``<a>``
+    and ``<area>`` hrefs (SVG ``xlink:href`` too) and ``<iframe>``/``<frame>``
+    sources, which a browser loads as pages of their own; ``capped`` when the
+    page has more than MAX_ANCHORS of them."""
+    base_element = next((b for b in tree.iter("base") if b.get("href")), None)
+    candidates = []
+    capped = False
+    for examined, element in enumerate(tree.iter("a", "area", "iframe", "frame")):
+        if examined >= MAX_ANCHORS:
+            capped = True
+            break
+        if element.tag in ("iframe", "frame"):
+            href, nofollow = element.get("src"), False
+        else:
+            href = element.get("href") or element.get(_XLINK_HREF)
+            nofollow = "nofollow" in (element.get("rel") or "").lower().split()
+        if href:
+            candidates.append((href, nofollow))
+    return (base_element.get("href") if base_element is not None else None), candidates, capped
+
+
+def read_links(tree: lxml.html.HtmlElement, base_url: str) -> tuple[tuple[str, ...], bool]:
+    """(links, capped): absolute, fragment-free, percent-encoded http(s) links,
+    in document order, de-duplicated; links marked ``rel=nofollow`` are not
+    followed; ``capped`` when a cap left some of the page's links unread."""
+    base_href, candidates, capped = link_candidates(tree)
+    links = resolve_links(candidates, base_url, base_href)
+    return links, capped or len(links) >= MAX_LINKS
+
+
+def resolve_links(candidates: Sequence[tuple[str, bool]], base_url: str, base_href: str | None) -> tuple[str, ...]:
+    """The links to follow from raw (href, nofollow) pairs, resolved against
+    ``<base href>`` when the page has one (else the page URL)."""
     base = base_url
-    base_element = next(tree.iter("base"), None)
-    if base_element is not None and base_element.get("href"):
+    if base_href:
         try:
-            base = urljoin(base_url, base_element.get("href").strip())
+            base = urljoin(base_url, base_href.strip())
         except ValueError:  # a broken <base href>: links resolve against the page URL
             base = base_url
     seen: dict[str, None] = {}
     raw_seen: set[str] = set()
-    for examined, element in enumerate(tree.iter("a", "area")):
-        if examined >= MAX_ANCHORS:
-            break
-        href = element.get("href")
-        if not href:
-            continue
+    for href, nofollow in candidates:
         href = href.strip()
         if not href or href in raw_seen or href.lower().startswith(_NOT_LINKS):
             continue
         raw_seen.add(href)
-        rel = (element.get("rel") or "").lower().split()
-        if "nofollow" in rel:
+        if nofollow:
             continue
         if href.startswith(("http://", "https://", "//")) or (href.startswith("/") and base is base_url):
             # The same menu and footer links recur on every page of a site: resolve them once.
@@ -176,6 +213,11 @@ def _language_identifier():  # type: ignore[no-untyped-def]
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def count_words(text: str) -> int:
+    """Words in a text (Unicode word characters): the ``word_count`` column."""
+    return len(_WORD.findall(text))
+
+
 def identify_language(text: str) -> tuple[str | None, float | None]:
     sample = text[:LANGUAGE_SAMPLE].strip()
     if len(_WORD.findall(sample)) < 3:
@@ -186,22 +228,37 @@ def identify_language(text: str) -> tuple[str | None, float | None]:
     return language, round(float(score), 4)
 
 
-def extract_text(tree: lxml.html.HtmlElement, url: str, options: ExtractOptions) -> str:
+def trafilatura_arguments(url: str, options: ExtractOptions) -> dict[str, object]:
+    """The keyword arguments of every ``trafilatura.extract`` call we make
+    (the benchmark calls trafilatura directly with exactly these)."""
+    return {
+        "url": url,
+        "output_format": "txt",
+        "fast": options.fast,
+        "favor_precision": options.favor_precision,
+        "favor_recall": options.favor_recall,
+        "include_tables": options.include_tables,
+        "include_comments": options.include_comments,
+        "deduplicate": options.deduplicate,
+        "with_metadata": False,
+    }
+
+
+def extract_text(tree: lxml.html.HtmlElement, url: str, options: ExtractOptions, html: str | None = None) -> str:
+    if options.extractor == "resiliparse":
+        return _resiliparse_text(html if html is not None else lxml.html.tostring(tree, encoding="unicode"))
     import trafilatura
 
-    text = trafilatura.extract(
-        tree,
-        url=url,
-        output_format="txt",
-        fast=options.fast,
-        favor_precision=options.favor_precision,
-        favor_recall=options.favor_recall,
-        include_tables=options.include_tables,
-        include_comments=options.include_comments,
-        deduplicate=options.deduplicate,
-        with_metadata=False,
-    )
-    return text or ""
+    return trafilatura.extract(tree, **trafilatura_arguments(url, options)) or ""
+
+
+def _resiliparse_text(html: str) -> str:
+    """Main content as DCLM extracts it (resiliparse's main-content rules), plain text."""
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
+
+    tree = HTMLTree.parse(html)
+    return extract_plain_text(tree, main_content=True, alt_texts=False, links=False, list_bullets=False, form_fields=False, noscript=False).strip()
 
 
 def warm_up() -> None:
@@ -220,9 +277,10 @@ def parse_page(
 ) -> ParsedPage:
     charset, text = decode(body, content_type)
     try:
-        tree = parse_tree(text)
+        parsed_html = parse_html(text)
     except (lxml.etree.ParserError, ValueError) as exc:
         return ParsedPage(charset, None, None, (), (), "", None, None, 0, hashlib.sha256(b"").hexdigest(), None, f"unparseable HTML: {exc}")
+    tree = parsed_html.tree
     title_element = next(tree.iter("title"), None)
     title = " ".join((title_element.text_content() if title_element is not None else "").split())[:1000] or None
     html_element = tree if tree.tag == "html" else tree.getroottree().getroot()
@@ -230,10 +288,14 @@ def parse_page(
     metas = read_metas(tree)
     if not declared:
         declared = next((content for name, content in metas if name == "content-language"), "").strip()
-    links = read_links(tree, url)
+    links, links_capped = read_links(tree, url)
     licence = detect_licences(tree, base_url=url, headers=headers)
     extract = options.extract_text and len(body) <= MAX_EXTRACT_BYTES
-    page_text = extract_text(tree, url, options) if extract else ""
+    if extract and parsed_html.has_comments:
+        # After the licence reading (it reads licences left in comments): React's
+        # <!-- --> separators would end each paragraph at the first one.
+        strip_comments(tree)
+    page_text = extract_text(tree, url, options, html=text) if extract else ""
     language, score = identify_language(page_text) if page_text else (None, None)
     return ParsedPage(
         charset=charset,
@@ -244,10 +306,12 @@ def parse_page(
         text=page_text,
         language=language,
         language_score=score,
-        word_count=len(_WORD.findall(page_text)),
+        word_count=count_words(page_text),
         text_sha256=hashlib.sha256(page_text.encode("utf-8")).hexdigest(),
         licence=licence,
         extracted=extract,
+        repairs=parsed_html.repairs + ((LINKS_CAPPED,) if links_capped else ()),
+        lost=parsed_html.lost,
     )
 
 

@@ -31,6 +31,9 @@ class Progress:
         self.crawler = crawler
         self.interval = crawler.settings.getfloat("TDMCRAWL_PROGRESS_INTERVAL") if mode == "log" else 0.5
         self.started = time.monotonic()
+        # An audit decides URLs without fetching them: it shows "allowed" and URLs decided per second.
+        self.audit = crawler.settings.getbool("TDMCRAWL_AUDIT")
+        self.kept, self.unit = ("allowed", "URLs/s") if self.audit else ("stored", "pages/s")
         self._task: Any = None
         self._live: Any = None
         self._last = (self.started, 0)
@@ -51,13 +54,15 @@ class Progress:
         except Exception:
             pass
         fetched = stats.get("downloader/response_count", 0)
+        kept = stats.get(f"tdmcrawl/decisions/{self.kept}", 0)
+        counted = kept + stats.get("tdmcrawl/decisions/excluded", 0) if self.audit else fetched
         now = time.monotonic()
-        last_time, last_fetched = self._last
-        rate = (fetched - last_fetched) / (now - last_time) if now > last_time else 0.0
-        self._last = (now, fetched)
+        last_time, last_counted = self._last
+        rate = (counted - last_counted) / (now - last_time) if now > last_time else 0.0
+        self._last = (now, counted)
         return {
             "fetched": fetched,
-            "stored": stats.get("tdmcrawl/decisions/stored", 0),
+            "stored": kept,
             "excluded": dict(sorted(excluded.items(), key=lambda kv: -kv[1])),
             "failed": stats.get("tdmcrawl/decisions/failed", 0),
             "queue": queue,
@@ -68,8 +73,8 @@ class Progress:
     def line(self, s: dict[str, Any]) -> str:
         excluded = ", ".join(f"{k} {v}" for k, v in s["excluded"].items()) or "none"
         return (
-            f"fetched {s['fetched']}, stored {s['stored']}, excluded [{excluded}], failed {s['failed']}, "
-            f"queue {s['queue']}, {s['rate']:.1f} pages/s, {s['elapsed']:.0f}s"
+            f"fetched {s['fetched']}, {self.kept} {s['stored']}, excluded [{excluded}], failed {s['failed']}, "
+            f"queue {s['queue']}, {s['rate']:.1f} {self.unit}, {s['elapsed']:.0f}s"
         )
 
     def _render(self, s: dict[str, Any]) -> Any:
@@ -79,12 +84,12 @@ class Progress:
         table.add_column(style="bold")
         table.add_column()
         table.add_row("fetched", str(s["fetched"]))
-        table.add_row("stored", str(s["stored"]))
+        table.add_row(self.kept, str(s["stored"]))
         table.add_row("failed", str(s["failed"]))
         for family, count in s["excluded"].items():
             table.add_row(f"excluded · {family}", str(count))
         table.add_row("queue", str(s["queue"]))
-        table.add_row("pages/s", f"{s['rate']:.1f}")
+        table.add_row(self.unit, f"{s['rate']:.1f}")
         table.add_row("elapsed", f"{s['elapsed']:.0f}s")
         return table
 

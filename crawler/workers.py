@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import os
 import signal
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +31,9 @@ WORKER_START_TIMEOUT = 300  # seconds for the fork server to import and the firs
 TASKS_PER_WORKER = 2000  # a worker is replaced after this many batches (bounds leaks in parsers)
 
 
-class ExtractionTimeout(Exception):
-    """A job ran past the per-document time limit."""
+class ExtractionTimeout(TimeoutError):
+    """A job ran past the per-document time limit (a ``TimeoutError``, so code
+    that must not depend on this module, such as the rights core, can let it through)."""
 
 
 class WorkerCrashed(Exception):
@@ -45,7 +47,55 @@ def _on_alarm(signum: int, frame: object) -> None:
 WORKER_NICENESS = 5  # workers do batch work; the reactor's process answers first when cores are short
 
 
+_IN_WORKER = False  # True in a worker process of the pool (never in the crawl process)
+
+
+def _address_space() -> int:
+    """Bytes of address space this process uses now (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+@contextlib.contextmanager
+def job_limits(seconds: float | None = None, memory_bytes: int | None = None) -> Iterator[None]:
+    """Inside a worker process: this job's own time limit (replacing the
+    per-document one; ``ExtractionTimeout`` when it runs out) and a cap on
+    the address space it may add (``MemoryError`` past it), both lifted
+    afterwards. In the crawl process itself (``workers=0``) nothing is limited:
+    a cap there would hit the reactor."""
+    if not _IN_WORKER:
+        yield
+        return
+    import resource
+
+    previous = resource.getrlimit(resource.RLIMIT_AS)
+    timed = bool(seconds and seconds > 0)
+    if timed:
+        # Repeating: a parser that catches Exception around its own steps (pypdf
+        # does) may swallow one ExtractionTimeout, not every one after it.
+        signal.setitimer(signal.ITIMER_REAL, seconds, min(0.5, seconds))
+    capped = False
+    used = _address_space()
+    if memory_bytes and memory_bytes > 0 and used:
+        limit = used + memory_bytes
+        if previous[1] == resource.RLIM_INFINITY or limit < previous[1]:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, previous[1]))
+            capped = True
+    try:
+        yield
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if capped:
+            resource.setrlimit(resource.RLIMIT_AS, previous)
+
+
 def _worker_init(preload: tuple[str, ...]) -> None:
+    global _IN_WORKER
+    _IN_WORKER = True
     try:
         os.nice(WORKER_NICENESS)
     except OSError:
@@ -109,9 +159,12 @@ class WorkerPool:
         batch_delay: float = DEFAULT_BATCH_DELAY,
         max_inflight: int | None = None,
         preload: tuple[str, ...] = (),
+        longest_job: float | None = None,
     ):
         self.workers = (os.cpu_count() or 1) if workers is None else max(0, workers)
         self.soft_timeout = soft_timeout
+        # A job may set a longer limit of its own (job_limits: a PDF); the hard kill waits for it.
+        self.longest_job = max(soft_timeout, longest_job or 0.0)
         self.batch_size = max(1, batch_size)
         self.batch_delay = batch_delay
         self.max_inflight = max_inflight or max(16, self.workers * self.batch_size * 4)
@@ -136,13 +189,23 @@ class WorkerPool:
                 None if workers < 0 else workers,
                 soft_timeout=settings.getfloat("TDMCRAWL_EXTRACT_TIMEOUT"),
                 batch_size=settings.getint("TDMCRAWL_WORKER_BATCH"),
-                preload=("trafilatura", "crawler.page", "pipelines.extraction", "pipelines.formats.warc"),
+                preload=("trafilatura", "crawler.page", "pipelines.extraction", "pipelines.formats.warc")
+                + (("crawler.document",) if settings.getlist("TDMCRAWL_DOCUMENTS") else ()),
+                longest_job=settings.getfloat("TDMCRAWL_DOCUMENT_TIMEOUT") if settings.getlist("TDMCRAWL_DOCUMENTS") else None,
             )
             cls._by_crawler[crawler] = pool
             from scrapy import signals
 
             crawler.signals.connect(pool.close_async, signal=signals.engine_stopped)
+            # Start the workers while the first policy files are fetched, not when
+            # the first page arrives (their imports take seconds on a busy machine).
+            crawler.signals.connect(pool.warm_up, signal=signals.spider_opened)
         return pool
+
+    def warm_up(self, spider: Any = None) -> None:
+        """Start the worker processes now, off the event loop."""
+        if self.workers > 0 and self._starting is None and not self.closed:
+            self._starting = asyncio.ensure_future(asyncio.to_thread(self._start_workers))
 
     def _ensure_pool(self) -> Any:
         if self._pool is None and self.workers > 0 and not self.closed:
@@ -231,7 +294,7 @@ class WorkerPool:
 
     def _submit(self, fn: Callable[[Any], Any], payloads: list[Any], futures: list[asyncio.Future], allow_split: bool) -> None:
         pool = self._ensure_pool()
-        hard_timeout = self.soft_timeout * len(payloads) + 10 if self.soft_timeout > 0 else None
+        hard_timeout = self.longest_job * len(payloads) + 10 if self.soft_timeout > 0 else None
         started = time.monotonic()
         self.stats["batches"] += 1
         cf = pool.schedule(_run_batch, args=(fn, payloads, self.soft_timeout), timeout=hard_timeout)

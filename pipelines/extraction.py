@@ -2,7 +2,9 @@
 
 Owns :func:`process_page`, the one function that turns a capture (and what the
 rights core knew before the body arrived) into a decision, the links to
-follow and the documents row. It runs in a worker process during a crawl and
+follow and the documents row; a PDF or EPUB the crawl takes goes the same way
+through :func:`process_document` (its rights metadata read and judged before
+its text is extracted, under the per-file time limit and memory cap). It runs in a worker process during a crawl and
 in ``tdmcrawl extract`` over WARC files already written, so both give the same
 row for the same capture. No Scrapy import.
 """
@@ -15,11 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler import PRODUCT_TOKEN, __version__
+from crawler.document import MEDIA_TYPES, DocumentFailure, DocumentOptions, declared_kind, open_document, pdf_page_count, sniff_kind
+from crawler.htmltree import LOST_DEPTH
 from crawler.model.capture import Capture
-from crawler.page import HTML_TYPES, ExtractOptions, ParsedPage, extractor_version, parse_page, sniff_media_type
+from crawler.page import HTML_TYPES, ExtractOptions, count_words, extractor_version, identify_language, parse_page, sniff_media_type
+from crawler.rights.licence import LicenceResult
 from crawler.rights.policy import STRICT, Decision, PolicyProfile
 from crawler.rights.stages import RightsAssessment
 from crawler.urls import origin_of, registered_domain, url_fingerprint
+from crawler.workers import job_limits
 from pipelines.formats.warc import DocumentRecordsJob, build_document_records
 
 
@@ -32,6 +38,7 @@ class PageJob:
     crawl_id: str = ""
     stored_rights: dict[str, Any] | None = None
     warcinfo_ids: tuple[str, str | None] | None = None  # (warc, wet): build the WARC records here, in the same trip
+    documents: DocumentOptions = DocumentOptions()  # which PDF / EPUB the crawl takes, and their bounds
 
 
 @dataclass(frozen=True)
@@ -51,8 +58,7 @@ class PageOutcome:
     row_json: str | None = None  # the row as its journal line (without the WARC location), encoded here
 
 
-def _licence_columns(parsed: ParsedPage) -> dict[str, Any]:
-    licence = parsed.licence
+def _licence_columns(licence: LicenceResult | None) -> dict[str, Any]:
     if licence is None:
         return {"license": None, "license_source": None, "license_evidence": None, "license_candidates": [], "copyright_notice": None}
     return {
@@ -102,10 +108,11 @@ def capture_columns(capture: Capture, identified_type: str, crawl_id: str) -> di
     }
 
 
-def metadata_fields(row: dict[str, Any], capture: Capture) -> tuple[tuple[str, str], ...]:
+def metadata_fields(row: dict[str, Any], capture: Capture, embedded: tuple[tuple[str, str], ...] = ()) -> tuple[tuple[str, str], ...]:
     """The provenance and rights evidence written into the WARC metadata record:
-    readable fields first, then the full rights record as one JSON line (what
-    ``tdmcrawl extract`` reads back)."""
+    readable fields first (``embedded``: the rights fields read inside a PDF or
+    EPUB, e.g. ``xmp-tdm:reservation``), then the full rights record as one
+    JSON line (what ``tdmcrawl extract`` reads back)."""
     fields = [
         ("via", capture.via or ""),
         ("hopsFromSeed", capture.hops),
@@ -125,7 +132,12 @@ def metadata_fields(row: dict[str, Any], capture: Capture) -> tuple[tuple[str, s
         ("policy-profile", row.get("policy_profile") or ""),
         ("extractor", f"{row.get('extractor')} {row.get('extractor_options')}"),
         ("text-sha256", row.get("text_sha256") or ""),
+        ("content-truncated", row.get("content_truncated") or ""),
+        *(("html-parse", note) for note in row.get("parse_notes") or ()),
         ("scrapy-redirect-urls", " ".join(capture.redirect_chain)),
+        ("page-count", "" if row.get("page_count") is None else str(row["page_count"])),
+        ("no-text-layer", "true" if row.get("no_text_layer") else ""),
+        *embedded,
         ("tdmcrawl-rights", json.dumps({k: row.get(k) for k in RIGHTS_COLUMNS}, ensure_ascii=False, default=str)),
     ]
     return tuple((k, v) for k, v in fields if v)
@@ -145,6 +157,14 @@ def _not_html(capture: Capture, identified: str) -> PageOutcome:
 
 def process_page(job: PageJob) -> PageOutcome:
     capture = job.capture
+    if job.documents.kinds:
+        kind = sniff_kind(capture.body)
+        if kind in job.documents.kinds:
+            return process_document(job, kind)
+        declared = declared_kind(capture.content_type, capture.url)
+        if kind is None and declared in job.documents.kinds and sniff_media_type(capture.body, None) not in HTML_TYPES:
+            evidence = f"Content-Type {capture.content_type} announces a {declared.upper()}, but the bytes are not one"
+            return PageOutcome(None, "document-malformed", (), False, identified_type=sniff_media_type(capture.body, capture.content_type), row={"evidence": evidence})
     identified = sniff_media_type(capture.body, capture.content_type)
     if identified not in HTML_TYPES:
         # sniff_media_type falls back to the declared type when the bytes say
@@ -182,14 +202,33 @@ def process_page(job: PageJob) -> PageOutcome:
         language=parsed.language,
         language_score=parsed.language_score,
         language_declared=parsed.language_declared,
-        extractor=extractor_version() if parsed.extracted else ("deferred" if not job.options.extract_text else "skipped: page over 5 MB"),
+        extractor=extractor_version(job.options.extractor) if parsed.extracted else ("deferred" if not job.options.extract_text else "skipped: page over 5 MB"),
         extractor_options=job.options.as_json(),
+        page_count=None,
+        no_text_layer=False,
     )
-    row.update(_licence_columns(parsed))
+    if parsed.lost and not row["content_truncated"]:
+        row["content_truncated"] = LOST_DEPTH  # the body is whole; the parse could not hold all of it
+    row["parse_notes"] = [
+        *parsed.repairs,
+        *([parsed.lost] if parsed.lost else []),
+        *(["page over 5 MB: text not extracted"] if job.options.extract_text and not parsed.extracted else []),
+    ]
+    row.update(_licence_columns(parsed.licence))
+    return _stored(job, row, rights, decision, links, nofollow, identified, fingerprints)
+
+
+def _stored(
+    job: PageJob, row: dict[str, Any], rights: dict[str, Any], decision: Decision | None, links: tuple[str, ...], nofollow: bool,
+    identified: str, fingerprints: tuple[int, ...], embedded: tuple[tuple[str, str], ...] = (),
+) -> PageOutcome:
+    """The outcome of a document to store: its rights columns, metadata record
+    and (when the job carries warcinfo ids) its WARC and WET records."""
+    capture = job.capture
     row.update({k: rights.get(k) for k in RIGHTS_COLUMNS})
     for list_column in ("robots_directives", "ai_agent_restrictions", "reservations"):
         row[list_column] = list(row.get(list_column) or [])
-    metadata = metadata_fields(row, capture)
+    metadata = metadata_fields(row, capture, embedded)
     records = None
     if job.warcinfo_ids is not None:
         warc_info, wet_info = job.warcinfo_ids
@@ -202,3 +241,51 @@ def process_page(job: PageJob) -> PageOutcome:
     )
 
 
+def process_document(job: PageJob, kind: str) -> PageOutcome:
+    """A PDF or EPUB: its embedded rights (the last TDMRep carrier) are read and
+    judged first; only a document that may be stored has its text extracted.
+    A hostile file gives a failure reason, never a crash or a silent drop."""
+    capture = job.capture
+    options = job.documents
+    identified = MEDIA_TYPES[kind]
+
+    def failed(failure: DocumentFailure) -> PageOutcome:
+        return PageOutcome(None, failure.reason, (), False, identified_type=identified, row={"evidence": failure.note})
+
+    with job_limits(options.timeout, options.memory):
+        opened = open_document(capture.body, kind, options)
+        if isinstance(opened, DocumentFailure):
+            return failed(opened)
+        embedded = opened.rights
+        if job.assessment is not None:
+            assessment = job.assessment.with_document(embedded.tdm)
+            decision: Decision | None = assessment.decide(job.profile)
+            rights = assessment.record(job.profile)
+            if decision.excluded:
+                return PageOutcome(decision, None, (), False, identified_type=identified)
+        else:
+            decision, rights = None, dict(job.stored_rights or {})
+        text = opened.text(options) if job.options.extract_text else ""
+        if isinstance(text, DocumentFailure):
+            return failed(text)
+        pages = pdf_page_count(opened) if kind == "pdf" and job.options.extract_text else opened.page_count
+    licence = embedded.licence(capture.url)
+    language, score = identify_language(text) if text else (None, None)
+    row: dict[str, Any] = capture_columns(capture, identified, job.crawl_id)
+    row.update(
+        text=text,
+        title=embedded.title,
+        content_charset=None,
+        text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        word_count=count_words(text),
+        language=language,
+        language_score=score,
+        language_declared=embedded.language,
+        extractor=opened.extractor if job.options.extract_text else "deferred",
+        extractor_options=job.options.as_json(),
+        page_count=pages,
+        no_text_layer=job.options.extract_text and not text.strip(),
+    )
+    row.update(_licence_columns(licence))
+    fields = (("document-type", kind), *embedded.fields, ("document-notes", "; ".join(embedded.notes)), ("document-limits", options.as_json()))
+    return _stored(job, row, rights, decision, (), False, identified, (), fields)

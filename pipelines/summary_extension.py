@@ -72,6 +72,8 @@ class SummaryExtension:
                 "download_timeout": settings.getfloat("DOWNLOAD_TIMEOUT"),
             },
             "extractor": self.context.extract.as_json(),
+            "document_types": ["html", *self.context.documents.kinds],
+            "documents": self.context.documents.as_json(),
             "schema_version": SCHEMA_VERSION,
             "stats": stats,
         }

@@ -12,7 +12,7 @@ from typing import Any
 from scrapy import signals
 
 from crawler.context import CrawlContext
-from crawler.model.decisions import EXCLUDED, STAGE_PAGE, STORED, WITHDRAWN, DecisionRecord
+from crawler.model.decisions import EXCLUDED, STAGE_PAGE, STORED, WITHDRAWN, DecisionRecord, stored_reason
 from crawler.model.items import DocumentItem
 from crawler.previous import PreviousCrawl
 from crawler.rights.policy import reason_family
@@ -57,6 +57,7 @@ class DocumentsPipeline:
         record = DecisionRecord(
             url=item.original_url or row["url"],
             decision=STORED,
+            reason=stored_reason(row.get("content_truncated")),
             stage=STAGE_PAGE,
             final_url=row["url"],
             fetch_status=row.get("fetch_status"),

@@ -26,7 +26,7 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 # --- Politeness (per origin: scheme + host + port).
-CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS = 64
 CONCURRENT_ITEMS = 16  # Scrapy starts this many tasks per response to handle its output; 100 costs the reactor dearly
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
@@ -46,6 +46,12 @@ TDMCRAWL_MAX_PAGES_PER_ORIGIN = 50_000  # spider-trap guard: URLs admitted per o
 TDMCRAWL_DECOMPRESSION_RATIO = 100.0  # a compressed body may expand at most this many times (bombs) ...
 TDMCRAWL_DECOMPRESSION_FLOOR = 1024 * 1024  # ... or to this many bytes, whichever is larger (and never past DOWNLOAD_MAXSIZE)
 DEPTH_PRIORITY = 1  # breadth first
+# Per-origin queues served as origins become ready (crawler/fetch/frontier.py): a request for an
+# origin inside its delay never holds a place in the downloader while other origins wait.
+SCHEDULER_PRIORITY_QUEUE = "crawler.fetch.frontier.PolitenessAwarePriorityQueue"
+# Delays are minimums (a robots.txt Crawl-delay must never be undercut); Scrapy's default
+# jitter draws between 0.5x and 1.5x the delay.
+RANDOMIZE_DOWNLOAD_DELAY = False
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 LOG_LEVEL = "INFO"
@@ -71,8 +77,18 @@ TDMCRAWL_WORKERS = -1  # worker processes for parsing and extraction; -1 = one p
 TDMCRAWL_WORKER_BATCH = 8
 TDMCRAWL_EXTRACT_TIMEOUT = 30.0  # seconds per page before it is recorded as failed
 TDMCRAWL_EXTRACT_TEXT = True  # False defers text extraction to `tdmcrawl extract`
+# Main-text extractor: "trafilatura" (F1 0.955 on the real pages, ~29 ms/page) or "resiliparse"
+# (F1 0.913, ~2.4 ms/page; DCLM's). trafilatura's fast mode: TDMCRAWL_EXTRACT = {"fast": True, ...}.
+TDMCRAWL_EXTRACTOR = "trafilatura"
 TDMCRAWL_EXTRACT = {"favor_precision": False, "include_tables": True, "include_comments": False}
 TDMCRAWL_WRITE_WET = True
+
+# --- Documents besides HTML (crawler/document.py): none unless asked for, so HTML crawls do not change.
+TDMCRAWL_DOCUMENTS = []  # "pdf", "epub" (`tdmcrawl crawl --documents pdf,epub`); HTML is always taken
+TDMCRAWL_DOCUMENT_MAX_SIZE = 100 * 1024 * 1024  # a PDF/EPUB is fetched whole up to this; larger: fetch-size-limit, never stored cut
+TDMCRAWL_DOCUMENT_MAX_PAGES = 5000  # more pages: document-too-many-pages
+TDMCRAWL_DOCUMENT_TIMEOUT = 60.0  # seconds to read one PDF/EPUB (rights and text) in a worker: extraction-timeout past it
+TDMCRAWL_DOCUMENT_MEMORY = 1024 * 1024 * 1024  # bytes of address space one PDF/EPUB may add in a worker: document-memory-limit past it
 TDMCRAWL_WARC_MAX_SIZE = 1_000_000_000
 TDMCRAWL_PARQUET_ROWS_PER_GROUP = 1000
 TDMCRAWL_PARQUET_ROWS_PER_SHARD = 100_000
@@ -83,15 +99,15 @@ DOWNLOADER_MIDDLEWARES = {
 }
 # A request the spider yields that a spider middleware drops (DEPTH_LIMIT, URLLENGTH_LIMIT, …) gets its row.
 SPIDER_MIDDLEWARES = {
-    "crawler.fetch.audit.SpiderOutputAudit": 1,  # next to the engine
-    "crawler.fetch.audit.SpiderOutputTickets": 1000,  # next to the spider
+    "crawler.fetch.trail.SpiderOutputAudit": 1,  # next to the engine
+    "crawler.fetch.trail.SpiderOutputTickets": 1000,  # next to the spider
 }
 ITEM_PIPELINES = {
     "pipelines.archive.WarcPipeline": 300,
     "pipelines.tables.DocumentsPipeline": 400,
 }
 EXTENSIONS = {
-    "crawler.fetch.audit.AuditTrail": 50,  # the scope of every scheduled request; a row for each one the scheduler drops
+    "crawler.fetch.trail.AuditTrail": 50,  # the scope of every scheduled request; a row for each one the scheduler drops
     "pipelines.tables.DecisionsWriter": 100,
     "crawler.fetch.politeness.Politeness": 200,  # after AutoThrottle (0), so its minimum delays win
     "crawler.progress.Progress": 900,
@@ -124,3 +140,8 @@ TDMCRAWL_REGISTRY_RETRY_TIMES = 4
 TDMCRAWL_REGISTRY_RETRY_DELAY = 1.0
 TDMCRAWL_REGISTRY_CACHE_TTL = 86400.0
 TDMCRAWL_REGISTRY_PAUSE = 60.0
+
+# Consent audits (`tdmcrawl audit`, which applies settings/audit.py)
+TDMCRAWL_AUDIT = False  # page requests are decided by the rights middleware and never downloaded
+TDMCRAWL_AUDIT_HEADERS = False  # --with-headers: each URL is asked for its headers only (stopped at headers_received)
+TDMCRAWL_AUDIT_WINDOW = 5000  # input URLs read but not yet decided, at most (memory bound)

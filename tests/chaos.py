@@ -377,6 +377,40 @@ def _links() -> dict[str, Route]:
     }
 
 
+# ---------------------------------------------------------------- markup real pages show
+AFTER_HTML_LINKS = tuple(f"/after/{n}" for n in range(12))  # a home page's only links, after </html>
+DEEP_LEVELS = 300  # unclosed <span>: past libxml2's default limit of 256
+DEEP_TARGETS = ("/deep-target-1", "/deep-target-2")
+DEEP_TAIL = "The closing paragraph under three hundred open spans is still part of the page."
+RUNAWAY_LEVELS = 3000  # unclosed <font>: past even the lifted limit of 2048
+RUNAWAY_TARGET = "/runaway-target"
+RUNAWAY_TAIL = "The paragraph under three thousand open font tags is read as well."
+CAPPED_TAIL = "Nothing below the cap can be read, and the row says so."
+REACT_SENTENCE = "When President Lincoln spoke at the harbour the crowd listened"
+MARKUP_PAGES = ("/deep", "/runaway", "/react", "/capped")
+
+
+def _markup() -> dict[str, Route]:
+    def doc(title: str, body: str, after: str = "") -> str:
+        return f"<!DOCTYPE html><html><head><title>{title}</title></head><body><main><h1>{title}</h1>{body}</main></body></html>{after}"
+
+    anchors = "".join(f'<a href="{path}">{path}</a> ' for path in (*AFTER_HTML_LINKS, *MARKUP_PAGES))
+    react = "".join(
+        f"<p>{REACT_SENTENCE.replace(' ', ' <!-- -->', 3)} (part <!-- -->{n}<!-- -->), {PROSE[:160]}</p>" for n in range(3)
+    )
+    capped = "".join(f"<x-level{n}>" for n in range(50)) * 50  # 2500 levels of 50 names: no runaway name to drop
+    return {
+        "/": html(doc("Markup home", f"<p>{PROSE}</p>", after=f"<div class='injected-footer'>{anchors}</div>")),
+        **{path: page(f"After {path}") for path in AFTER_HTML_LINKS},
+        "/deep": html(doc("Deep", f"<p>{PROSE}</p>" + "<span>" * DEEP_LEVELS + f"<p>{DEEP_TAIL} {PROSE}</p>" + "".join(f'<a href="{t}">{t}</a>' for t in DEEP_TARGETS))),
+        **{path: page(f"Deep target {path}") for path in DEEP_TARGETS},
+        "/runaway": html(doc("Runaway", f"<p>{PROSE}</p>" + "<font size='2'>" * RUNAWAY_LEVELS + f"<p>{RUNAWAY_TAIL} {PROSE}</p><a href='{RUNAWAY_TARGET}'>t</a>")),
+        RUNAWAY_TARGET: page("Runaway target"),
+        "/react": html(doc("React", react)),
+        "/capped": html(doc("Capped", f"<p>{PROSE}</p>" + capped + f"<p>{CAPPED_TAIL}</p>")),
+    }
+
+
 MEDIA_BY_HEADER = {"/doc.pdf": "application/pdf", "/image.png": "image/png", "/data.json": "application/json"}
 
 
@@ -408,6 +442,7 @@ def build_chaos_site() -> ChaosSite:
         "resets": _resets(),
         "links": _links(),
         "media": _media(),
+        "markup": _markup(),
     }
     origins = [Origin(name, table) for name, table in routes.items()]
     for origin in origins:

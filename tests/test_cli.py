@@ -50,6 +50,7 @@ def test_malformed_url_in_seeds_file(tmp_path: Path) -> None:
         (("--max-pages", "0"), "must be positive"),
         (("--policy", "lenient"), "unknown policy profile"),
         (("-s", "NOSEPARATOR"), "NAME=VALUE"),
+        (("--documents", "pdf,docx"), "unknown document type 'docx'"),
     ],
 )
 def test_bad_values(tmp_path: Path, args: tuple[str, ...], fragment: str) -> None:

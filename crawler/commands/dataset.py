@@ -1,5 +1,5 @@
 """The commands on an output folder: ``summary``, ``push``, ``extract``,
-``lookup`` and ``remove``. Each defers the import of its tool (pyarrow,
+``wacz``, ``lookup`` and ``remove``. Each defers the import of its tool (pyarrow,
 trafilatura, huggingface_hub) to when it runs, so ``tdmcrawl --help`` stays fast."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crawler import __version__
 from crawler.commands.common import EXIT_OK, non_negative_int, output_dir, positive_int
 from crawler.errors import CliError
 from pipelines.dataset.query import DEFAULT_LIMIT
@@ -18,9 +17,13 @@ from pipelines.dataset.query import DEFAULT_LIMIT
 def cmd_summary(args: argparse.Namespace) -> int:
     from pipelines.dataset.recovery import recover_abandoned
     from pipelines.dataset.remove import RemoveError, resume_interrupted_removal
+    from pipelines.dataset.audit_report import audit_short_summary, is_audit, write_report
     from pipelines.dataset.summary import write_summary
 
     out = output_dir(args.dir)
+    if is_audit(out):  # a consent audit: its own summary, card and filtered input
+        print(audit_short_summary(out, write_report(out)))
+        return EXIT_OK
     try:
         resumed = resume_interrupted_removal(out)
     except RemoveError as exc:
@@ -38,47 +41,70 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# data/removals names the URLs removed (for the operator's audit): never published.
-PUSH_ALWAYS_EXCLUDED = [".job/**", ".job-*/**", "**/.*", ".*", "*.open", "**/*.open", "**/*.journal.jsonl", "data/removals/**"]
-
-
 def cmd_push(args: argparse.Namespace) -> int:
-    import fnmatch
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from pipelines.dataset.push import plan_push, push, remote_files
+    from pipelines.dataset.version import folder_version
 
     out = output_dir(args.dir)
-    excluded = PUSH_ALWAYS_EXCLUDED + list(args.exclude or [])
-    files = []
-    for path in sorted(p for p in out.rglob("*") if p.is_file()):
-        relative = path.relative_to(out).as_posix()
-        if any(fnmatch.fnmatch(relative, pattern) or any(part.startswith(".") for part in relative.split("/")) for pattern in excluded):
-            continue
-        files.append((relative, path.stat().st_size))
     if not (out / "README.md").exists():
         raise CliError(f"{out} has no dataset card (README.md); run `tdmcrawl summary {out}` first")
-    total = sum(size for _, size in files)
-    if args.dry_run:
-        print(f"would upload {len(files)} files ({total / 1e6:.1f} MB) to dataset {args.repo_id}{' (private)' if args.private else ''}:")
-        for relative, size in files:
-            print(f"  {relative}  {size}")
-        return EXIT_OK
-    from huggingface_hub import HfApi
-
     api = HfApi()
-    api.create_repo(args.repo_id, repo_type="dataset", private=args.private, exist_ok=True)
-    api.upload_folder(folder_path=str(out), repo_id=args.repo_id, repo_type="dataset", ignore_patterns=excluded, commit_message=f"tdmcrawl {__version__}: upload {out.name}")
-    print(f"uploaded {len(files)} files ({total / 1e6:.1f} MB) to https://huggingface.co/datasets/{args.repo_id}")
+    version = folder_version(out)
+    try:
+        plan = plan_push(out, remote_files(api, args.repo_id), args.exclude or ())
+        if args.dry_run:
+            print(f"would upload {len(plan.uploads)} files ({plan.upload_bytes / 1e6:.1f} MB) to dataset {args.repo_id}{' (private)' if args.private else ''}, {version}:")
+            for relative, size in plan.uploads:
+                print(f"  {relative}  {size}")
+            if not plan.remote_known:
+                print(f"would delete: unknown, the Hub cannot be asked (offline); every file of {args.repo_id} that {out} does not have would be deleted")
+            else:
+                print(f"would delete {len(plan.deletions)} files from dataset {args.repo_id} (not in {out}: replaced or removed):")
+                for relative in plan.deletions:
+                    print(f"  - {relative}")
+            return EXIT_OK
+        if not plan.remote_known:
+            raise CliError("the Hub cannot be asked (offline mode); nothing was pushed")
+        commit = push(out, args.repo_id, plan, private=args.private, version=version, api=api)
+    except (HfHubHTTPError, OSError) as exc:
+        raise CliError(f"push to {args.repo_id} failed: {exc}") from None
+    print(
+        f"pushed {version} to https://huggingface.co/datasets/{args.repo_id}: {len(plan.uploads)} files "
+        f"({plan.upload_bytes / 1e6:.1f} MB), {len(plan.deletions)} deleted, commit {getattr(commit, 'oid', '?')}"
+    )
+    return EXIT_OK
+
+
+def cmd_wacz(args: argparse.Namespace) -> int:
+    from pipelines.dataset.wacz import write_wacz
+
+    out = output_dir(args.dir)
+    target = Path(args.output) if args.output else out.resolve().parent / f"{out.resolve().name}.wacz"
+    try:
+        counts = write_wacz(out, target)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    print(f"{target}: {counts['warc_files']} WARC files, {counts['index_lines']} index lines, {counts['pages']} pages")
     return EXIT_OK
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from crawler.page import ExtractOptions
+    from crawler.page import EXTRACTORS, ExtractOptions
     from pipelines.dataset.reextract import extract_directory
     from pipelines.dataset.summary import write_summary
 
     out = output_dir(args.dir)
     options = None
-    if args.fast or args.favor_precision or args.favor_recall or args.no_tables:
-        options = ExtractOptions(fast=args.fast, favor_precision=args.favor_precision, favor_recall=args.favor_recall, include_tables=not args.no_tables)
+    if args.extractor and args.extractor not in EXTRACTORS:
+        raise CliError(f"--extractor must be one of {', '.join(EXTRACTORS)}")
+    if args.fast or args.favor_precision or args.favor_recall or args.no_tables or args.extractor:
+        options = ExtractOptions(
+            extractor=args.extractor or "trafilatura", fast=args.fast, favor_precision=args.favor_precision,
+            favor_recall=args.favor_recall, include_tables=not args.no_tables,
+        )
     counts = extract_directory(out, options=options, workers=args.workers)
     write_summary(out)
     print(f"re-extracted {counts['rows']} documents from {counts['captures']} captures in {out / 'warc'}")
@@ -154,7 +180,7 @@ def add_remove_command(subparsers: Any) -> None:
 
 
 def add_dataset_commands(commands: Any) -> None:
-    """Register ``summary``, ``push``, ``extract``, ``lookup`` and ``remove``."""
+    """Register ``summary``, ``push``, ``extract``, ``wacz``, ``lookup`` and ``remove``."""
     summary = commands.add_parser("summary", help="rebuild summary.json, summary.md, charts and the dataset card from an output folder",
         description="Rebuild the crawl summary and dataset card from the tables of DIR (also for folders holding several crawls or workers).")
     summary.add_argument("dir", metavar="DIR")
@@ -165,19 +191,28 @@ def add_dataset_commands(commands: Any) -> None:
     push.add_argument("dir", metavar="DIR")
     push.add_argument("repo_id", metavar="REPO_ID", help="e.g. my-org/my-crawl")
     push.add_argument("--private", action="store_true", help="create the dataset repository as private")
-    push.add_argument("--dry-run", action="store_true", help="list what would be uploaded and stop")
+    push.add_argument("--dry-run", action="store_true", help="list what would be uploaded and deleted, and stop")
     push.add_argument("--exclude", action="append", metavar="PATTERN", help="leave out files matching PATTERN (e.g. 'warc/*'); repeatable")
     push.set_defaults(func=cmd_push)
 
     extract = commands.add_parser("extract", help="rebuild the documents table and WET files from the WARC files, without re-crawling",
         description="Re-extract text (and licences, languages) from the WARC captures of DIR with every core; the old documents table is replaced once the new one is complete.")
     extract.add_argument("dir", metavar="DIR")
+    extract.add_argument("--extractor", help="main-text extractor: trafilatura or resiliparse (default: the one the crawl used)")
     extract.add_argument("--fast", action="store_true", help="trafilatura's fast mode")
     extract.add_argument("--favor-precision", action="store_true", help="prefer less text but less boilerplate")
     extract.add_argument("--favor-recall", action="store_true", help="prefer more text")
     extract.add_argument("--no-tables", action="store_true", help="leave tables out of the text")
     extract.add_argument("--workers", type=non_negative_int, metavar="N", help="worker processes (default: one per core)")
     extract.set_defaults(func=cmd_extract)
+
+    wacz = commands.add_parser(
+        "wacz", help="package the WARC files, their CDXJ index and a pages list into a WACZ for replay tools",
+        description="Write DIR's web archive as one WACZ file (WARC files, CDXJ index, pages list, datapackage.json) that pywb and ReplayWeb.page open.",
+    )
+    wacz.add_argument("dir", metavar="DIR")
+    wacz.add_argument("-o", "--output", metavar="FILE", help="the WACZ file to write (default: DIR.wacz beside DIR)")
+    wacz.set_defaults(func=cmd_wacz)
 
     add_lookup_command(commands)
     add_remove_command(commands)

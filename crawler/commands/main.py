@@ -14,20 +14,23 @@ errors; 2 bad arguments or the crawl could not start; 3 it was interrupted
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
 from crawler import __version__
-from crawler.commands.common import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, non_negative_int, positive_int
+from crawler.commands.common import EXIT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, non_negative_float, non_negative_int, positive_int
 from crawler.commands.dataset import add_dataset_commands
 from crawler.errors import CliError
 
 
 PROFILE_PACKAGE = "settings.profiles"
+WORKER_WAIT_SECONDS = 600.0  # a worker started with the cluster waits this long for the crawl
 
 
 def _policy_module(name: str) -> Any:
@@ -65,6 +68,7 @@ def build_settings(
     overrides: Sequence[str] = (),
     extra: dict[str, Any] | None = None,
     settings_module: str | None = None,
+    base_modules: Sequence[str] = (),
 ) -> Any:
     """Project settings, then the policy profile, then ``extra`` (the CLI's own
     options), then ``-s`` overrides: the order Scrapy users expect."""
@@ -75,6 +79,8 @@ def build_settings(
     settings = Settings()
     settings.setmodule("settings", priority="project")
     settings.setmodule(_policy_module(policy), priority="project")
+    for name in base_modules:  # e.g. settings.audit, under the user's own module
+        settings.setmodule(importlib.import_module(name), priority="project")
     if settings_module:
         try:
             settings.setmodule(importlib.import_module(settings_module), priority="project")
@@ -96,19 +102,25 @@ def build_settings(
     return settings
 
 
-def run_crawl(settings: Any, spider_kwargs: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Run the research spider; return (exit code, final stats)."""
+def run_crawl(settings: Any, spider_kwargs: dict[str, Any], spider: str = "research") -> tuple[int, dict[str, Any]]:
+    """Run the research (or audit) spider; return (exit code, final stats)."""
     from scrapy.crawler import CrawlerProcess
     from scrapy.exceptions import UsageError
 
     from crawler.spiders.research import ResearchSpider, read_seeds
 
-    try:
-        read_seeds(spider_kwargs.get("seeds"), spider_kwargs.get("seeds_file"))  # fail fast, before any setup
-    except UsageError as exc:
-        raise CliError(str(exc)) from None
+    spider_class: Any = ResearchSpider
+    if spider == "audit":
+        from crawler.spiders.audit import AuditSpider
+
+        spider_class = AuditSpider
+    else:
+        try:
+            read_seeds(spider_kwargs.get("seeds"), spider_kwargs.get("seeds_file"))  # fail fast, before any setup
+        except UsageError as exc:
+            raise CliError(str(exc)) from None
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(ResearchSpider)
+    crawler = process.create_crawler(spider_class)
     failures: list[Any] = []
     try:
         deferred = process.crawl(crawler, **spider_kwargs)
@@ -204,6 +216,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         extra["TDMCRAWL_APPEND"] = True
     if args.max_pages_per_origin is not None:
         extra["TDMCRAWL_MAX_PAGES_PER_ORIGIN"] = args.max_pages_per_origin
+    if args.documents:
+        from crawler.document import parse_kinds
+
+        try:
+            extra["TDMCRAWL_DOCUMENTS"] = list(parse_kinds(args.documents))
+        except ValueError as exc:
+            raise CliError(f"--documents: {exc}") from None
     if args.previous:
         if not (Path(args.previous) / "data" / "documents").is_dir():
             raise CliError(f"--previous {args.previous} is not a tdmcrawl output folder (no data/documents)")
@@ -236,6 +255,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             "seeds": seeds, "allowed_domains": args.allowed_domains, "max_pages": args.max_pages, "max_depth": args.max_depth,
             "policy": args.policy, "contact": args.contact, "settings": list(args.set or []), "allow_private_addresses": args.allow_private_addresses,
             "settings_module": args.settings,  # workers run with the crawl's settings, or their politeness would differ
+            "documents": extra.get("TDMCRAWL_DOCUMENTS") or [],
         })
         _cluster_extra(extra, args.redis, crawl_id, args.worker_id, Path(args.out))
         print(f"crawl {crawl_id} on {args.redis}; add workers with: tdmcrawl worker --redis {args.redis} --crawl-id {crawl_id} --out DIR", file=sys.stderr)
@@ -270,23 +290,50 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+class _StoppedWaiting(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _sigterm_stops_the_wait() -> Any:
+    """SIGTERM (a scheduler scaling the cluster down) ends a worker's wait for a
+    crawl as it ends a crawl: on request, exit code 0."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _StoppedWaiting()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
-    from crawler.cluster import load_config
+    from crawler.cluster import wait_for_crawl
 
     _check_ids(args)
-    server = _redis(args.redis)
     try:
-        crawl_id, config = load_config(server, args.crawl_id)
+        with _sigterm_stops_the_wait():
+            _server, crawl_id, config = wait_for_crawl(args.redis, args.crawl_id, args.wait, on_wait=lambda line: print(line, file=sys.stderr, flush=True))
     except LookupError as exc:
         raise CliError(str(exc)) from None
+    except _StoppedWaiting:
+        print("stopped on request while waiting for a crawl; nothing was joined", file=sys.stderr)
+        return EXIT_OK
+    print(f"joining crawl {crawl_id} on {args.redis}", file=sys.stderr, flush=True)
     extra: dict[str, Any] = {"LOG_LEVEL": args.log_level}
     if args.quiet:
         extra["TDMCRAWL_PROGRESS"] = "off"
         extra["LOG_LEVEL"] = "WARNING" if args.log_level == "INFO" else args.log_level
     if config.get("allow_private_addresses"):
         extra["TDMCRAWL_ALLOW_PRIVATE_ADDRESSES"] = True
+    if config.get("documents"):
+        extra["TDMCRAWL_DOCUMENTS"] = list(config["documents"])
     out = Path(args.out)
     _cluster_extra(extra, args.redis, crawl_id, args.worker_id, out)
+    if config.get("kind") == "audit":
+        return run_audit_worker(config, extra, args, out)
     overrides = list(config.get("settings") or []) + list(args.set or [])
     settings = build_settings(
         out=out, policy=config.get("policy") or "strict", contact=config.get("contact"), overrides=overrides, extra=extra,
@@ -298,6 +345,117 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_short_summary(out, stats)
     return code
+
+
+# ------------------------------------------------------------------ audit
+AUDIT_SETTINGS = "settings.audit"
+
+
+def audit_settings_extra(config: dict[str, Any]) -> dict[str, Any]:
+    extra: dict[str, Any] = {"TDMCRAWL_AUDIT_HEADERS": bool(config.get("with_headers"))}
+    if config.get("allow_private_addresses"):
+        extra["TDMCRAWL_ALLOW_PRIVATE_ADDRESSES"] = True
+    if config.get("registry_files"):
+        extra["TDMCRAWL_REGISTRY_FILES"] = config["registry_files"]
+    return extra
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from crawler.context import new_crawl_id, user_agent
+    from pipelines.dataset.audit_input import AuditInput, InputError
+    from pipelines.dataset.audit_report import audit_short_summary, is_audit, write_config, write_report
+
+    _check_ids(args)
+    out = Path(args.out)
+    if is_audit(out) or (out / "data" / "decisions").is_dir():
+        raise CliError(f"{out} already holds an audit or a crawl; use a new --out")
+    try:
+        audit_input = AuditInput.open(list(args.inputs), url_column=args.url_column, id_column=args.id_column, text_column=args.text_column)
+    except InputError as exc:
+        raise CliError(str(exc)) from None
+    registry_files = []
+    for name in args.registry_file or ():
+        if not Path(name).is_file():
+            raise CliError(f"cannot read registry file {name}: no such file")
+        registry_files.append(str(Path(name).resolve()))
+    crawl_id = args.crawl_id or new_crawl_id().replace("tdmcrawl-", "audit-", 1)
+    config = {
+        "kind": "audit",
+        "inputs": [str(Path(value).resolve()) for value in args.inputs],
+        "columns": {"url": audit_input.url_column, "id": audit_input.id_column, "text": audit_input.text_column},
+        "policy": args.policy,
+        "contact": args.contact,
+        "with_headers": args.with_headers,
+        "allow_private_addresses": args.allow_private_addresses,
+        "registry_files": registry_files,
+        "settings": list(args.set or []),
+        "settings_module": args.settings,
+        "write_filtered": str(Path(args.write_filtered).resolve()) if args.write_filtered else None,
+        "audit_id": crawl_id,
+        "user_agent": user_agent(args.contact),
+    }
+    extra: dict[str, Any] = {"LOG_LEVEL": args.log_level, "TDMCRAWL_CRAWL_ID": crawl_id, "TDMCRAWL_JOB_DIR": str(out / ".job")}
+    extra.update(audit_settings_extra(config))
+    if args.quiet:
+        extra["TDMCRAWL_PROGRESS"] = "off"
+        extra["LOG_LEVEL"] = "WARNING" if args.log_level == "INFO" else args.log_level
+    if args.redis:
+        from crawler.cluster import store_config
+
+        server = _redis(args.redis)
+        store_config(server, crawl_id, config)
+        _cluster_extra(extra, args.redis, crawl_id, args.worker_id, out)
+        print(f"audit {crawl_id} on {args.redis}; add workers with: tdmcrawl worker --redis {args.redis} --crawl-id {crawl_id} --out DIR", file=sys.stderr)
+    write_config(out, config)
+    settings = build_settings(out=out, policy=args.policy, contact=args.contact, overrides=args.set or (), extra=extra, settings_module=args.settings, base_modules=(AUDIT_SETTINGS,))
+    if args.redis:
+        _with_cluster_components(settings)
+    spider_kwargs = {"inputs": list(args.inputs), "url_column": audit_input.url_column, "id_column": audit_input.id_column, "text_column": audit_input.text_column}
+    code, _stats = run_crawl(settings, spider_kwargs, spider="audit")
+    summary = write_report(out, audit_input=audit_input, write_filtered=Path(args.write_filtered) if args.write_filtered else None)
+    if not args.quiet:
+        print(audit_short_summary(out, summary))
+    return code
+
+
+def run_audit_worker(config: dict[str, Any], settings_extra: dict[str, Any], args: argparse.Namespace, out: Path) -> int:
+    """``tdmcrawl worker`` joining an audit: the audit's settings, no input of its own."""
+    settings_extra.update(audit_settings_extra(config))
+    overrides = list(config.get("settings") or []) + list(args.set or [])
+    settings = build_settings(
+        out=out, policy=config.get("policy") or "strict", contact=config.get("contact"), overrides=overrides, extra=settings_extra,
+        settings_module=config.get("settings_module"), base_modules=(AUDIT_SETTINGS,),
+    )
+    _with_cluster_components(settings)
+    code, stats = run_crawl(settings, {}, spider="audit")
+    if not args.quiet:
+        print(f"worker done: {stats.get('tdmcrawl/decisions/allowed', 0)} allowed, {stats.get('tdmcrawl/decisions/excluded', 0)} excluded; "
+              f"run `tdmcrawl summary {out}` once every worker has ended")
+    return code
+
+
+def add_audit_command(commands: Any, common: Any) -> None:
+    audit = commands.add_parser(
+        "audit", help="consent audit of an existing dataset: which of its URLs a crawl would be allowed to use",
+        description="Decide every URL of INPUT (a text file of URLs, Parquet files with a URL column, or a local Hugging Face dataset folder) "
+        "as a crawl would at request time, fetching only policy files (robots.txt, tdmrep.json, ai.txt, RSL) and never a page.",
+    )
+    audit.add_argument("inputs", nargs="+", metavar="INPUT", help="text file (one URL per line), Parquet file or folder, or a saved Hugging Face dataset folder")
+    audit.add_argument("--out", required=True, metavar="DIR", help="output folder (decisions, policy files, summary, card)")
+    audit.add_argument("--url-column", default="url", metavar="NAME", help="column holding the URL (default url)")
+    audit.add_argument("--id-column", metavar="NAME", help="column identifying a row (default: id, doc_id, … when present)")
+    audit.add_argument("--text-column", metavar="NAME", help="column holding the text, for the share of characters excluded (default: text, content, … when present)")
+    audit.add_argument("--with-headers", action="store_true", help="also ask each URL for its response headers only (X-Robots-Tag, tdm-reservation, Content-Usage, Link licences)")
+    audit.add_argument("--write-filtered", metavar="FILE", help="write the input rows still allowed to FILE (Parquet, the input's schema)")
+    audit.add_argument("--contact", metavar="URL_OR_EMAIL", help="how site owners reach you; goes into the User-Agent")
+    audit.add_argument("--registry-file", action="append", metavar="FILE", help="a local opt-out registry file; repeatable")
+    audit.add_argument("--allow-private-addresses", action="store_true", help="allow any private, loopback or link-local address (input URLs allow their own, as seeds do in a crawl)")
+    audit.add_argument("--crawl-id", metavar="ID", help="name of this audit (default audit-<time>-<random>)")
+    audit.add_argument("--redis", metavar="URL", help="distributed audit on scrapy-redis; add workers with `tdmcrawl worker`")
+    audit.add_argument("--worker-id", metavar="ID", help="name of this process in a distributed audit")
+    audit.add_argument("--settings", metavar="MODULE", help="an extra settings module to apply (e.g. settings.benchmark)")
+    common(audit)
+    audit.set_defaults(func=cmd_audit)
 
 
 def print_short_summary(out: Path, stats: dict[str, Any]) -> None:
@@ -353,6 +511,10 @@ def make_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--max-pages", type=positive_int, metavar="N", help="consider at most N page URLs (seeds included)")
     crawl.add_argument("--max-depth", type=non_negative_int, metavar="N", help="follow links at most N hops from a seed")
     crawl.add_argument("--max-pages-per-origin", type=non_negative_int, metavar="N", help="consider at most N URLs of one origin (spider-trap guard; default 50000, 0 = no cap)")
+    crawl.add_argument(
+        "--documents", metavar="TYPES",
+        help="also collect these document types, comma-separated: pdf, epub (default: HTML only); fetched whole up to TDMCRAWL_DOCUMENT_MAX_SIZE (100 MiB), rights read from inside the file",
+    )
     crawl.add_argument("--allowed-domains", nargs="+", metavar="DOMAIN", help="domains to stay within (default: the seeds' registered domains)")
     crawl.add_argument("--contact", metavar="URL_OR_EMAIL", help="how site owners reach you; goes into the User-Agent: tdmcrawl/VERSION (+CONTACT)")
     crawl.add_argument("--registry-file", action="append", metavar="FILE", help="a local opt-out registry file (domains, URL prefixes, URLs, globs; format in crawler/rights/registry.py); repeatable")
@@ -380,11 +542,16 @@ def make_parser() -> argparse.ArgumentParser:
     worker.add_argument("--crawl-id", metavar="ID", help="the crawl to join (default: the latest started on this Redis)")
     worker.add_argument("--out", required=True, metavar="DIR", help="output folder (may be shared with other workers on the same machine)")
     worker.add_argument("--worker-id", metavar="ID", help="name of this worker (default HOST-PID)")
+    worker.add_argument(
+        "--wait", type=non_negative_float, default=WORKER_WAIT_SECONDS, metavar="SECONDS",
+        help=f"wait this long for the crawl to be started and Redis to answer (default {WORKER_WAIT_SECONDS:g}; 0 = do not wait); exit code 2 when none was started by then",
+    )
     worker.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="set any Scrapy or TDMCRAWL_ setting (repeatable)")
     worker.add_argument("--quiet", action="store_true", help="no progress display and only warnings in the log")
     worker.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log level (default INFO)")
     worker.set_defaults(func=cmd_worker)
 
+    add_audit_command(commands, common)
     add_dataset_commands(commands)
     return parser
 

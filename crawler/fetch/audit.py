@@ -1,222 +1,94 @@
-"""The audit trail: a decision row for every request Scrapy's own components
-end, so that every URL the crawler admitted or sent a request for is in
-``data/decisions``.
+"""The audit's fetch step: page requests decided by the rights middleware and
+then never downloaded.
 
-Scrapy ends requests in places that tell nobody:
+``tdmcrawl audit`` sends every input URL through the same downloader
+middleware chain as a crawl. :class:`crawler.fetch.middleware.RightsMiddleware`
+fetches, caches and archives the origin's policy files and makes the
+request-stage decision (recording exclusions itself); this middleware, placed
+right after it, takes each page request the rights allowed:
 
-* a ``request_scheduled`` handler that raises ``IgnoreRequest``: the engine
-  drops the request without a signal. Scrapy's downloader ``OffsiteMiddleware``
-  does so for a redirect that leaves the allowed domains (a page that answers
-  ``302 Location: http://169.254.169.254/…``), and lets ``dont_filter``
-  requests (resumed or parked ones) through. :class:`AuditTrail` judges the
-  scope first, for every request: ``out-of-scope``, the redirect target as
-  ``final_url``, and the request dropped;
-* the scheduler refusing a request (the duplicate filter, ``request_dropped``):
-  :class:`AuditTrail` records ``duplicate-redirect`` or
-  ``fetch-redirect-loop`` for a redirect, and ``duplicate`` for a request the
-  spider admitted (in a cluster that one is another worker's to decide);
-* a spider middleware that returns nothing for a request the spider yielded
-  (``DepthMiddleware``, ``UrlLengthMiddleware``, a project's own):
-  :class:`SpiderOutputTickets` (next to the spider) and
-  :class:`SpiderOutputAudit` (next to the engine) record what went in and did
-  not come out: ``out-of-scope-depth``, ``out-of-scope-url-length``,
-  ``ignored``.
+* by default it records the URL as ``allowed`` and drops the request, so no
+  page is ever asked for;
+* with ``TDMCRAWL_AUDIT_HEADERS`` (``--with-headers``) the request goes out and
+  is stopped as soon as its headers arrive (``StopDownload`` at
+  ``headers_received``): the rights middleware judges those headers exactly as
+  in a crawl (X-Robots-Tag, tdm-reservation, Content-Usage, 401/402 with RSL),
+  and the spider records what remains allowed. The media type is not a consent
+  signal, so an audit judges the headers of non-HTML answers too.
 
-A request that ends in an exception (``IgnoreRequest`` from a downloader
-middleware, ``StopDownload`` from a signal handler, a network error) reaches
-the spider's errback, which records it. Policy-file requests (robots.txt, …)
-belong to the rights middleware and have no row of their own.
+Because the decisions are the rights middleware's own, an audit and a crawl
+of the same URLs cannot disagree on any request-time signal.
 """
 
 from __future__ import annotations
 
-import itertools
-from typing import Any, AsyncIterator, Iterable, Iterator
-from weakref import WeakKeyDictionary
+from typing import Any
 
 from scrapy import Request, signals
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import NotConfigured, StopDownload
 
-from crawler.model.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_REQUEST, DecisionRecord
-from crawler.model.meta import META_POLICY_FILE, META_SEED, META_SITEMAP
+from crawler.context import CrawlContext
+from crawler.fetch.middleware import Decided
+from crawler.fetch.responses import header_pairs
+from crawler.model.decisions import ALLOWED, STAGE_REQUEST, DecisionRecord
+from crawler.model.meta import META_ASSESSMENT, META_INPUT, META_POLICY_FILE, META_STOP
 from crawler.rights.evidence import Evidence
+from crawler.rights.stages import RightsAssessment
 from crawler.signals import record_decision
 
-META_OUTPUT_TICKET = "tdmcrawl_output_ticket"  # on a request a callback yielded, until the spider middlewares let it through
+NOT_HTML = "not-html"
 
 
-class AuditTrail:
-    """Extension: the scope of every scheduled request, and a row for each
-    request the scheduler drops (see the module docstring)."""
+def allowed_record(request: Request, profile: Any, *, stage: str, status: int | None = None, evidence: tuple[Evidence, ...] = ()) -> DecisionRecord:
+    """The ``allowed`` row of an input URL: the policy files it was judged by,
+    and the reservations the profile recorded without honouring them."""
+    assessment: RightsAssessment | None = request.meta.get(META_ASSESSMENT)
+    return DecisionRecord.for_request(
+        request, ALLOWED, None, evidence, stage=stage, status=status,
+        policy_digests=assessment.origin.digests if assessment is not None else (),
+        reservations=assessment.decide(profile).reservations if assessment is not None else (),
+    )
 
-    def __init__(self, crawler: Any, *, clustered: bool = False):
+
+class AuditMiddleware:
+    """See the module docstring. Enabled by ``TDMCRAWL_AUDIT``; place it right
+    after ``RightsMiddleware`` (and before the cluster's politeness lock, so a
+    request that is never sent takes no origin lock)."""
+
+    def __init__(self, crawler: Any, *, with_headers: bool):
         self.crawler = crawler
-        self.clustered = clustered
-        crawler.signals.connect(self.request_scheduled, signal=signals.request_scheduled)
-        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
+        self.with_headers = with_headers
+        self.profile = CrawlContext.for_crawler(crawler).profile
+        if with_headers:
+            crawler.signals.connect(self._headers_received, signal=signals.headers_received)
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "AuditTrail":
-        return cls(crawler, clustered=bool(crawler.settings.get("TDMCRAWL_REDIS_URL")))
+    def from_crawler(cls, crawler: Any) -> "AuditMiddleware":
+        if not crawler.settings.getbool("TDMCRAWL_AUDIT"):
+            raise NotConfigured
+        return cls(crawler, with_headers=crawler.settings.getbool("TDMCRAWL_AUDIT_HEADERS"))
 
-    def _record(self, request: Request, decision: str, reason: str, evidence: Evidence, *, stage: str = STAGE_REQUEST, status: int | None = None) -> None:
-        record_decision(self.crawler, DecisionRecord.for_request(request, decision, reason, (evidence,), stage=stage, status=status))
-        self.crawler.stats.inc_value(f"tdmcrawl/audit/{reason}")
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        if request.meta.get(META_POLICY_FILE) or META_INPUT not in request.meta:
+            return None
+        if self.with_headers:
+            return None  # sent, and stopped at its headers
+        record_decision(self.crawler, allowed_record(request, self.profile, stage=STAGE_REQUEST))
+        raise Decided("allowed: not downloaded (audit)")
 
-    def request_scheduled(self, request: Request, spider: Any = None) -> None:
-        """A redirect (or any request) outside the crawl's domains is recorded
-        and dropped here, before Scrapy's offsite filter drops it silently."""
-        meta = request.meta
-        spider = self.crawler.spider
-        in_scope = getattr(spider, "in_scope", None)
-        if in_scope is None or meta.get(META_POLICY_FILE) or in_scope(request.url):
+    def _headers_received(self, headers: Any, body_length: int, request: Request, spider: Any = None) -> None:
+        if request.meta.get(META_POLICY_FILE) or META_INPUT not in request.meta:
             return
-        redirects = meta.get("redirect_urls") or []
-        if not redirects and (meta.get(META_SEED) or meta.get("allow_offsite")):
-            return  # a seed is crawled even outside the allowed domains; where it redirects to is not
-        domains = ", ".join(getattr(spider, "allowed_domains", None) or ()) or "none"
-        note = f"outside the crawl's domains ({domains}); never requested"
-        if redirects:
-            evidence = Evidence("scope", redirects[-1], f"redirects to {request.url}", note=note)
-            status = (meta.get("redirect_reasons") or [None])[-1]  # the redirect's HTTP status ("meta refresh" otherwise)
-            self._record(request, EXCLUDED, "out-of-scope", evidence, status=status if isinstance(status, int) else None)
-        else:
-            self._record(request, EXCLUDED, "out-of-scope", Evidence("scope", request.url, "not followed", note=note))
-        raise IgnoreRequest(f"out of scope: {request.url}")
+        stop = request.meta.get(META_STOP)
+        assessment: RightsAssessment | None = request.meta.get(META_ASSESSMENT)
+        if stop is not None and stop[0] == NOT_HTML and assessment is not None:
+            # The rights middleware stops a non-HTML answer before judging its headers: judge them here.
+            judged = assessment.with_headers(None, header_pairs(headers))
+            request.meta[META_ASSESSMENT] = judged
+            decision = judged.decide(self.profile)
+            if decision.excluded:
+                request.meta[META_STOP] = (decision.reason, decision.evidence, judged.origin.digests, decision.reservations)
+            else:
+                request.meta.pop(META_STOP, None)
+        raise StopDownload(fail=False)  # the headers are all an audit reads
 
-    def request_dropped(self, request: Request, spider: Any = None) -> None:
-        """The scheduler refused the request: Scrapy's duplicate filter had seen it."""
-        meta = request.meta
-        if meta.get(META_POLICY_FILE) or meta.get(META_SITEMAP):
-            return
-        redirects = meta.get("redirect_urls") or []
-        if request.url in redirects:
-            self._record(request, FAILED, "fetch-redirect-loop", Evidence("http", redirects[-1], f"redirects to {request.url}", note="a redirect loop"), stage=STAGE_FETCH)
-        elif redirects:
-            self._record(request, EXCLUDED, "duplicate-redirect", Evidence("http", redirects[-1], f"redirects to {request.url}", note="that URL is already in the crawl"), stage=STAGE_FETCH)
-        elif not self.clustered:  # in a cluster, the worker whose request went first decides the URL
-            self._record(request, EXCLUDED, "duplicate", Evidence("scheduler", request.url, "dropped by the duplicate filter", note="the same request was already sent in this crawl"))
-
-
-# ---------------------------------------------------------------- spider output
-class _OutputLedger:
-    """The requests each pass of a callback's output (keyed by its response, 0
-    for ``start``) let in on the spider side and not yet out on the engine side."""
-
-    def __init__(self) -> None:
-        self.tickets = itertools.count(1)
-        self.passes: dict[int, dict[int, Request]] = {}
-
-
-_ledgers: "WeakKeyDictionary[Any, _OutputLedger]" = WeakKeyDictionary()
-
-
-def _ledger(crawler: Any) -> _OutputLedger:
-    return _ledgers.setdefault(crawler, _OutputLedger())
-
-
-def _pass_key(response: Any) -> int:
-    return id(response) if response is not None else 0
-
-
-class SpiderOutputTickets:
-    """Spider middleware next to the spider (a high order): gives each request
-    a callback or ``start`` yields a ticket, which :class:`SpiderOutputAudit`
-    takes back."""
-
-    def __init__(self, ledger: _OutputLedger):
-        self.ledger = ledger
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> "SpiderOutputTickets":
-        return cls(_ledger(crawler))
-
-    def _note(self, key: int, item: Any) -> Any:
-        if isinstance(item, Request) and not item.meta.get(META_POLICY_FILE):
-            ticket = next(self.ledger.tickets)
-            item.meta[META_OUTPUT_TICKET] = ticket
-            self.ledger.passes.setdefault(key, {})[ticket] = item
-        return item
-
-    def process_spider_output(self, response: Any, result: Iterable[Any], spider: Any = None) -> Iterator[Any]:
-        key = _pass_key(response)
-        for item in result:
-            yield self._note(key, item)
-
-    async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any], spider: Any = None) -> AsyncIterator[Any]:
-        key = _pass_key(response)
-        async for item in result:
-            yield self._note(key, item)
-
-    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        async for item in start:
-            yield self._note(0, item)
-
-
-class SpiderOutputAudit:
-    """Spider middleware next to the engine (a low order): takes back the
-    tickets of the requests that come out of the middlewares in between, and
-    when the output ends records each request whose ticket did not."""
-
-    def __init__(self, crawler: Any, ledger: _OutputLedger, *, depth_limit: int = 0, length_limit: int = 0):
-        self.crawler = crawler
-        self.ledger = ledger
-        self.depth_limit = depth_limit
-        self.length_limit = length_limit
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> "SpiderOutputAudit":
-        settings = crawler.settings
-        return cls(crawler, _ledger(crawler), depth_limit=settings.getint("DEPTH_LIMIT"), length_limit=settings.getint("URLLENGTH_LIMIT"))
-
-    def _passed(self, key: int, item: Any) -> None:
-        if isinstance(item, Request):
-            ticket = item.meta.pop(META_OUTPUT_TICKET, None)
-            if ticket is not None:
-                self.ledger.passes.get(key, {}).pop(ticket, None)
-
-    def _ended(self, key: int) -> None:
-        for request in self.ledger.passes.pop(key, {}).values():
-            request.meta.pop(META_OUTPUT_TICKET, None)
-            record_decision(self.crawler, self.record_for(request))
-
-    def record_for(self, request: Request) -> DecisionRecord:
-        """Why a spider middleware dropped the request, as far as the settings tell."""
-        depth = request.meta.get("depth", 0)
-        if self.depth_limit and depth > self.depth_limit:
-            reason = "out-of-scope-depth"
-            evidence = Evidence("scope", "setting:DEPTH_LIMIT", str(self.depth_limit), note=f"the link is {depth} hops from its seed; never requested")
-        elif self.length_limit and len(request.url) > self.length_limit:
-            reason = "out-of-scope-url-length"
-            evidence = Evidence("scope", "setting:URLLENGTH_LIMIT", str(self.length_limit), note=f"the URL has {len(request.url)} characters; never requested")
-        else:
-            reason = "ignored"
-            evidence = Evidence("scope", request.url, "dropped by a spider middleware", note="never requested")
-        self.crawler.stats.inc_value(f"tdmcrawl/audit/{reason}")
-        return DecisionRecord.for_request(request, EXCLUDED, reason, (evidence,), stage=STAGE_REQUEST)
-
-    def process_spider_output(self, response: Any, result: Iterable[Any], spider: Any = None) -> Iterator[Any]:
-        key = _pass_key(response)
-        try:
-            for item in result:
-                self._passed(key, item)
-                yield item
-        finally:
-            self._ended(key)
-
-    async def process_spider_output_async(self, response: Any, result: AsyncIterator[Any], spider: Any = None) -> AsyncIterator[Any]:
-        key = _pass_key(response)
-        try:
-            async for item in result:
-                self._passed(key, item)
-                yield item
-        finally:
-            self._ended(key)
-
-    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        try:
-            async for item in start:
-                self._passed(0, item)
-                yield item
-        finally:
-            self._ended(0)

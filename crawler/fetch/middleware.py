@@ -13,7 +13,9 @@ A downloader middleware that replaces Scrapy's ``RobotsTxtMiddleware``:
   retried with back-off; when the retries are spent they are recorded as
   excluded (``robots-unreachable-…``) and the crawl goes on.
 * when the headers arrive (``headers_received``): the header-stage decision;
-  a reserved or non-HTML response is stopped before its body is downloaded.
+  a reserved or non-HTML response is stopped before its body is downloaded
+  (unless it is a PDF or EPUB the crawl takes: ``TDMCRAWL_DOCUMENTS``; those are
+  read whole, up to ``TDMCRAWL_DOCUMENT_MAX_SIZE``).
 
 Every exclusion is recorded with ``decision_recorded``; nothing excluded
 reaches the spider. Crawl-delay and Request-rate are the politeness
@@ -53,6 +55,7 @@ from crawler.model.meta import (
     META_STOP,
     META_TRUNCATED,
 )
+from crawler.document import DocumentOptions
 from crawler.page import HTML_TYPES
 from crawler.rights.evidence import Evidence
 from crawler.rights.policy import PolicyProfile
@@ -97,6 +100,7 @@ class RightsMiddleware:
         download_maxsize: int,
         decompression_ratio: float,
         decompression_floor: int,
+        documents: DocumentOptions = DocumentOptions(),
     ):
         self.crawler = crawler
         self.token = token
@@ -111,6 +115,7 @@ class RightsMiddleware:
         self.download_maxsize = download_maxsize
         self.decompression_ratio = decompression_ratio
         self.decompression_floor = decompression_floor
+        self.documents = documents
         self._light_rights: dict[int, tuple[OriginRights, OriginRights]] = {}
         self._stopping = False
         crawler.signals.connect(self._headers_received, signal=signals.headers_received)
@@ -149,6 +154,7 @@ class RightsMiddleware:
             download_maxsize=settings.getint("DOWNLOAD_MAXSIZE"),
             decompression_ratio=settings.getfloat("TDMCRAWL_DECOMPRESSION_RATIO"),
             decompression_floor=settings.getint("TDMCRAWL_DECOMPRESSION_FLOOR"),
+            documents=context.documents,
         )
 
     # ------------------------------------------------------------------ requests
@@ -258,6 +264,13 @@ class RightsMiddleware:
     def _headers_received(self, headers: Any, body_length: int, request: Request, spider: Any = None) -> None:
         if request.meta.get(META_POLICY_FILE):
             return
+        declared_type = (headers.get("Content-Type") or b"").decode("latin-1")
+        document = self.documents.kind_of_response(declared_type, request.url) if self.documents.kinds and not headers.get("Location") else None
+        if document is not None:
+            # Fetched whole up to the document cap (Scrapy reads download_maxsize after this
+            # signal): a larger one fails as fetch-size-limit, it is never stored cut.
+            request.meta["download_maxsize"] = self.documents.max_size
+            request.meta["download_warnsize"] = self.documents.max_size
         encoding = headers.get("Content-Encoding")
         if encoding:
             request.meta[META_ENCODING] = encoding.decode("latin-1")
@@ -277,9 +290,10 @@ class RightsMiddleware:
             return  # not ours, or a redirect: its target is judged on its own
         pairs = header_pairs(headers)
         request.meta[META_ORIGINAL_HEADERS] = pairs
-        content_type = (headers.get("Content-Type") or b"").decode("latin-1").split(";", 1)[0].strip().lower()
-        if content_type and content_type not in HTML_TYPES:
-            request.meta[META_STOP] = ("not-html", (Evidence("http", "header:Content-Type", content_type, note="only HTML pages are stored"),), (), ())
+        content_type = declared_type.split(";", 1)[0].strip().lower()
+        if content_type and content_type not in HTML_TYPES and document is None:
+            note = "only HTML pages (and the PDF / EPUB types TDMCRAWL_DOCUMENTS asks for) are stored"
+            request.meta[META_STOP] = ("not-html", (Evidence("http", "header:Content-Type", content_type, note=note),), (), ())
             raise StopDownload(fail=False)
         judged = assessment.with_headers(None, pairs)
         request.meta[META_ASSESSMENT] = judged

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from crawler.model.meta import META_VIA
+from crawler.model.meta import META_INPUT, META_VIA
 from crawler.rights.evidence import Evidence
 from crawler.rights.policy import reason_family
 from crawler.urls import origin_of, registered_domain
@@ -23,7 +23,8 @@ EXCLUDED = "excluded"
 FAILED = "failed"
 UNCHANGED = "unchanged"
 WITHDRAWN = "withdrawn"
-DECISIONS = (STORED, EXCLUDED, FAILED, UNCHANGED, WITHDRAWN)
+ALLOWED = "allowed"  # an audit's verdict: a crawl would have been allowed to request the URL
+DECISIONS = (STORED, EXCLUDED, FAILED, UNCHANGED, WITHDRAWN, ALLOWED)
 
 STAGE_REQUEST = "request"
 STAGE_HEADERS = "headers"
@@ -46,6 +47,7 @@ class DecisionRecord:
     policy_digests: tuple[str, ...] = ()
     reservations: tuple[str, ...] = ()
     decided_at: float = field(default_factory=time.time)
+    input_ref: tuple[str, int, str | None] | None = None  # an audit's (input_file, input_row, input_id)
 
     def __post_init__(self) -> None:
         if self.decision not in DECISIONS:
@@ -81,10 +83,14 @@ class DecisionRecord:
             via=request.meta.get(META_VIA),
             policy_digests=policy_digests,
             reservations=reservations,
+            input_ref=request.meta.get(META_INPUT),
         )
 
     def row(self, *, crawl_id: str, profile: str) -> dict[str, object]:
-        host = origin_of(self.url).host
+        try:
+            host = origin_of(self.url).host
+        except ValueError:  # an audit's input row that is no URL at all
+            host = ""
         return {
             "url": self.url,
             "final_url": self.final_url if self.final_url and self.final_url != self.url else None,
@@ -112,6 +118,13 @@ def redirect_evidence(redirects: Iterable[str], url: str) -> tuple[Evidence, ...
     """One ``redirect`` evidence per hop of the chain ``redirects`` that ended at ``url``."""
     chain = [*redirects, url]
     return tuple(Evidence("redirect", hop, f"redirected to {target}") for hop, target in zip(chain, chain[1:]))
+
+
+def stored_reason(content_truncated: str | None) -> str | None:
+    """The reason of a ``stored`` decision: none for a whole document,
+    ``truncated-<why>`` when part of the page was cut (``length``, ``time``, or
+    ``parse-depth`` for a page nested deeper than the parser holds)."""
+    return f"truncated-{content_truncated}" if content_truncated else None
 
 
 def digests(values: Iterable[str | None]) -> tuple[str, ...]:

@@ -22,6 +22,10 @@ from .evidence import Finding, FindingKind, Usage, Use
 from .robots import RobotsTxt, normalise_agent
 
 ROLES = ("training", "search", "user", "other")
+# Why an agent has its role: the clauses of the rule written in the data file
+# ("rule") and in the README ("AI-training crawler groups").
+BASES = ("trains", "dataset", "undocumented", "control", "index", "on-request", "not-ai-collection", "tool")
+TRAINING_BASES = ("trains", "dataset", "undocumented", "control")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class AiAgent:
     operator: str
     role: str  # training | search | user | other
     control_only: bool  # a token that sends no requests (Google-Extended, Applebot-Extended)
+    basis: str = ""  # the clause of the role rule that gives the role (see BASES)
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +49,7 @@ def load_agents() -> tuple[AiAgent, ...]:
             operator=str(entry.get("operator", "")),
             role=entry.get("role") if entry.get("role") in ROLES else "other",
             control_only=bool(entry.get("control_only", False)),
+            basis=str(entry.get("basis", "")),
         )
         for entry in json.loads(text)["agents"]
     )
@@ -54,6 +60,23 @@ def training_agent_tokens() -> tuple[str, ...]:
     return tuple(agent.token for agent in load_agents() if agent.role == "training")
 
 
+def _agent_keys(tokens: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """(token, normalised key) once per agent, under the first spelling given."""
+    pairs: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for token in tokens:
+        key = normalise_agent(token)
+        if key and key != "*" and key not in seen:
+            seen.add(key)
+            pairs.append((token, key))
+    return tuple(pairs)
+
+
+@lru_cache(maxsize=1)
+def _training_agent_keys() -> tuple[tuple[str, str], ...]:
+    return _agent_keys(training_agent_tokens())  # asked for every URL: normalised once
+
+
 def agent_restriction_findings(robots: RobotsTxt, url: str, tokens: Iterable[str] | None = None) -> list[Finding]:
     """One restrictive ``ai-agent`` finding per AI-training agent whose own
     group (not ``*``) disallows ``url``, with the deciding robots.txt line.
@@ -62,12 +85,7 @@ def agent_restriction_findings(robots: RobotsTxt, url: str, tokens: Iterable[str
     ``brightbot`` are one agent); each agent is reported once, under the first
     spelling given."""
     findings: list[Finding] = []
-    seen: set[str] = set()
-    for token in training_agent_tokens() if tokens is None else tokens:
-        key = normalise_agent(token)
-        if not key or key == "*" or key in seen:
-            continue
-        seen.add(key)
+    for token, key in _training_agent_keys() if tokens is None else _agent_keys(tokens):
         if not robots.has_group_for(key):
             continue
         match = robots.can_fetch(url, key)

@@ -47,10 +47,15 @@ _SMALL_BLOCK = 400  # characters of text: a caption, credit line or download row
 _CAPTION_BLOCK = 600
 
 # Where a declaration sits (``LicenceCandidate.location``).
-LOCATIONS = ("head", "header", "main", "footer", "aside", "figure", "nav", "comment", "noscript", "body")
+LOCATIONS = ("head", "header", "main", "footer", "aside", "figure", "nav", "comment", "noscript", "body", "document")
 # How a declaration was made (``LicenceCandidate.source``), strongest first: ties
 # between equally restrictive licences go to the earlier source.
-SOURCES = ("link-rel", "http-link", "dcterms", "jsonld", "rdfa", "microdata", "a-rel", "dc-rights", "meta", "a-text", "badge")
+SOURCES = (
+    "link-rel", "http-link", "dcterms", "ali-license-ref", "xmp-cc-license", "epub-license", "jsonld", "rdfa", "microdata", "a-rel",
+    "dc-rights", "xmp-dc-rights", "epub-dc-rights", "pdf-info", "xmp-web-statement", "xmp-usage-terms", "meta", "a-text", "badge",
+)
+# Sources whose value is a rights statement (free text or a URL), read the way Dublin Core dc:rights is.
+_RIGHTS_SOURCES = frozenset({"dc-rights", "xmp-dc-rights", "epub-dc-rights", "xmp-usage-terms", "pdf-info"})
 _SOURCE_ORDER = {source: index for index, source in enumerate(SOURCES)}
 _CONFIDENCE_ORDER = {"low": 0, "medium": 1, "high": 2}
 
@@ -474,6 +479,47 @@ def detect_licences(tree: "lxml.html.HtmlElement | None", *, base_url: str, head
 
 
 @dataclass(frozen=True)
+class Declaration:
+    """A licence or rights value a file declares about itself (PDF XMP or Info
+    dictionary, EPUB package metadata): ``source`` is one of ``SOURCES``;
+    ``statement_only`` marks a field that often points at a terms page rather
+    than a licence (``xmpRights:WebStatement``): only a recognised licence URL
+    there becomes a candidate."""
+
+    value: str
+    source: str
+    evidence: Evidence
+    statement_only: bool = False
+
+
+def licence_from_declarations(declarations: "list[Declaration] | tuple[Declaration, ...]", *, base_url: str) -> LicenceResult:
+    """The licence of a whole document from the declarations embedded in it,
+    mapped to SPDX and chosen by the same rules as a page's (most restrictive;
+    none when a reservation or an unrecognised licence contradicts it). Every
+    declaration covers the whole document (location ``document``). Never raises."""
+    scan = _Scan(str(base_url or ""))
+    place = _Place("document", True, "", _DOCUMENT)
+    try:
+        for declaration in list(declarations)[: MAX_CANDIDATES * 2]:
+            value = str(declaration.value or "").strip()
+            if not value:
+                continue
+            source = declaration.source
+            confidence = "medium" if source in _RIGHTS_SOURCES or declaration.statement_only else "high"
+            if _looks_like_url(value):
+                scan._url_candidate(value, source, place, confidence, declaration.evidence, require_spdx=declaration.statement_only)
+            elif declaration.statement_only:
+                scan.statement(value, _DOCUMENT, machine_readable=True, where=source)
+            else:
+                scan._text_candidate(value, source, place, confidence, declaration.evidence)
+        return scan.result()
+    except Exception as exc:  # outside input never makes this raise
+        partial = tuple(found.candidate for found in scan.found)
+        failure = f"licence detection failed: {type(exc).__name__}"
+        return LicenceResult(None, None, failure, partial, None, False, (f"malformed: {failure}",))
+
+
+@dataclass(frozen=True)
 class _Place:
     location: str
     applies: bool
@@ -863,15 +909,15 @@ class _Scan:
             return False
         spdx = licence_name_to_spdx(text)
         reserves = bool(_RESERVATION.search(text))
-        if place.applies and (reserves or source == "dc-rights"):
+        if place.applies and (reserves or source in _RIGHTS_SOURCES):
             self.statement(text, place.level, machine_readable=True, where=source)
         if not place.applies:
             confidence = "low"
         if spdx is None:
-            kind = "free text: a copyright statement, not a licence" if reserves or source == "dc-rights" else "free text: not a licence we can name"
+            kind = "free text: a copyright statement, not a licence" if reserves or source in _RIGHTS_SOURCES else "free text: not a licence we can name"
             evidence = replace(evidence, note=f"{place.why}; {kind}" if place.why else kind)
         # A licence field holding an unnamed licence ("Standard YouTube License") may be anything.
-        unknown = spdx is None and not reserves and source != "dc-rights"
+        unknown = spdx is None and not reserves and source not in _RIGHTS_SOURCES
         self.add(LicenceCandidate(None, spdx, text, source, place.location, place.applies, confidence, evidence), place.level, unknown=unknown)
         return True
 

@@ -22,6 +22,7 @@ USE_SIGNAL_FAMILIES: tuple[str, ...] = (
     "tdmrep",
     "content-usage",
     "content-signal",
+    "disallow-ai-training",
     "rsl",
     "x-robots-tag",
     "meta-robots",
@@ -95,7 +96,7 @@ def reason_family(reason: str | None) -> str | None:
     if not reason:
         return None
     for family in sorted(
-        set(USE_SIGNAL_FAMILIES) | set(FETCH_SIGNAL_FAMILIES) | {"noai", "private-address", "not-html", "out-of-scope"},
+        set(USE_SIGNAL_FAMILIES) | set(FETCH_SIGNAL_FAMILIES) | {"noai", "noml", "allow-ai-training", "private-address", "not-html", "out-of-scope"},
         key=len,
         reverse=True,
     ):

@@ -29,7 +29,7 @@ from typing import Iterable
 from protego import Protego
 
 from .evidence import Evidence, sha1_base32
-from .urlpattern import path_of, pattern_matches, pattern_priority
+from .urlpattern import path_of, pattern_matches, pattern_priority, slash_equivalent_query
 
 ROBOTS_PARSE_LIMIT_BYTES = 512_000  # RFC 9309 2.5: parse at least 500 KiB
 MAX_MALFORMED_KEPT = 50
@@ -227,7 +227,7 @@ def _any_match_blocks(rules: tuple[RobotsRule, ...]) -> tuple[tuple[int, int, Pr
     blocks = []
     for start in range(0, len(rules), size):
         chunk = rules[start : start + size]
-        text = "User-agent: *\n" + "".join(f"Disallow: {rule.pattern}\n" for rule in chunk)
+        text = "User-agent: *\n" + "".join(f"Disallow: {slash_equivalent_query(rule.pattern)}\n" for rule in chunk)
         blocks.append((start, start + len(chunk), Protego.parse(text)))
     return tuple(blocks)
 
@@ -333,6 +333,7 @@ class RobotsTxt:
             if key in ("crawl-delay", "request-rate") and not _valid_pacing(key, value):
                 invalid.append((number, content[:MALFORMED_TEXT_LIMIT]))
             current.records.append((key, value, number))
+            self._line_text[number] = line.strip()[:MALFORMED_TEXT_LIMIT]
         self._groups = tuple(group.freeze() for group in groups)
         self._site_wide = tuple(site_wide)
         self._named_agents = frozenset(agent for group in self._groups for agent in group.agents)
@@ -391,7 +392,7 @@ class RobotsTxt:
 
     @staticmethod
     def _winning_rule(applicable: _Applicable, path: str) -> RobotsRule | None:
-        probe = _PROBE_HOST + path
+        probe = _PROBE_HOST + slash_equivalent_query(path)
         ranked = applicable.ranked_rules
         for start, end, block in applicable.blocks:
             try:
@@ -420,6 +421,14 @@ class RobotsTxt:
         group(s) that apply to ``token``: the same groups the rules come from."""
         wanted = name.strip().lower()
         found = [(value, line) for g in self._applicable(token).groups for key, value, line in g.records if key == wanted]
+        return tuple(sorted(found, key=lambda item: item[1]))
+
+    def records_with_file_level(self, token: str, name: str) -> tuple[tuple[str, int], ...]:
+        """:meth:`records` plus the same records written before the first
+        group: a preference line above every User-agent line (sites put
+        ``Content-Signal`` there so that scanners find it) addresses every
+        crawler, so it applies alongside the group's own."""
+        found = list(self.global_records(name)) + list(self.records(token, name))
         return tuple(sorted(found, key=lambda item: item[1]))
 
     def global_records(self, name: str) -> tuple[tuple[str, int], ...]:

@@ -3,8 +3,9 @@
 Owns the reading of an RSL document (``<rsl>`` with ``<content url>`` entries,
 each with ``<license>`` terms), matching a URL to its ``<content>`` (RFC 9309
 patterns through :mod:`urlpattern`, longest match), and the findings RSL gives:
-a licence server or a payment means "do not fetch without an agreement", a
-prohibited usage reserves training. Also reads the CAP answer (401/402 with
+a licence server means "do not fetch without an agreement"; training that a
+licence prohibits, that only a paid licence grants, or that no licence grants
+is reserved; ``free`` and ``attribution`` are conditions we meet. Also reads the CAP answer (401/402 with
 ``WWW-Authenticate: License``) and ``Link: rel="license"`` discovery headers.
 Must not import Scrapy, do I/O, or fetch anything a document points to.
 
@@ -37,6 +38,24 @@ _EXPANSIONS = {
     "ai-all": frozenset({"ai-all", "ai-train", "ai-input", "ai-index"}),
     "all": frozenset({"all", "ai-all", "ai-train", "ai-input", "ai-index", "search"}),
 }
+# Spellings RSL's own material uses for a 1.0 token: the "prohibit AI
+# training" template of rslstandard.org writes ``train-ai`` (the IETF AI
+# preferences word) where the 1.0 vocabulary says ``ai-train``.
+USAGE_ALIASES = {"train-ai": "ai-train"}
+# The 2025 drafts' ``train-genai`` (training of generative models) is a part of
+# ai-train: prohibiting it reserves our training, permitting it does not grant
+# all of it, so it is read in prohibitions only.
+PROHIBITION_ALIASES = {"train-genai": "ai-train"}
+# Payment types whose condition a crawler meets without an agreement: ``free``
+# (nothing asked) and ``attribution`` (credit and a link back: every stored
+# document records its URL and licence). Every other type (purchase,
+# subscription, training, crawl, use, contribution, or one we do not know)
+# asks for money or an agreement we do not have.
+PAYMENT_CONDITIONS_MET = frozenset({"free", "attribution"})
+# RSL user classes (1.0 3.4.1.2) a research crawler belongs to: a licence
+# whose user <permits> names neither, or whose user <prohibits> names one,
+# grants us nothing (its prohibitions still count).
+OUR_USER_CLASSES = frozenset({"non-commercial", "education"})
 _TERM_TYPES = ("usage", "user", "geo")
 _TOKEN_SPLIT = re.compile(r"[\s,]+")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -46,8 +65,12 @@ def expand_usage(tokens: frozenset[str]) -> frozenset[str]:
     """``ai-all`` → ai-train + ai-input + ai-index; ``all`` → every usage."""
     out: set[str] = set()
     for token in tokens:
+        token = USAGE_ALIASES.get(token, token)
         out |= _EXPANSIONS.get(token, frozenset({token}))
     return frozenset(out)
+
+
+ALL_USAGE = expand_usage(frozenset({"all"}))
 
 
 @dataclass(frozen=True)
@@ -58,23 +81,47 @@ class RslTerms:
     permits: dict[str, frozenset[str]] = field(default_factory=dict, hash=False)
     prohibits: dict[str, frozenset[str]] = field(default_factory=dict, hash=False)
     payments: tuple[str, ...] = ()  # payment types; "free" means no payment
+    standards: tuple[str, ...] = ()  # <payment><standard> URIs (CC BY 4.0, …): the licence the condition names
 
     @property
-    def payment_free(self) -> bool:
-        """No ``<payment>``, or only ``type="free"`` ones."""
-        return all(p == "free" for p in self.payments)
+    def conditions_met(self) -> bool:
+        """No ``<payment>``, or only types whose condition we meet (free, attribution)."""
+        return all(p in PAYMENT_CONDITIONS_MET for p in self.payments)
+
+    @property
+    def unmet_payments(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p for p in self.payments if p not in PAYMENT_CONDITIONS_MET))
 
     def permitted_usage(self) -> frozenset[str]:
         return expand_usage(self.permits.get("usage", frozenset()))
 
     def prohibited_usage(self) -> frozenset[str]:
-        return expand_usage(self.prohibits.get("usage", frozenset()))
+        tokens = self.prohibits.get("usage", frozenset())
+        return expand_usage(frozenset(PROHIBITION_ALIASES.get(t, t) for t in tokens))
+
+    @property
+    def covers_us(self) -> bool:
+        """Does the licence's user scope include a research crawler?"""
+        if "user" in self.permits and not self.permits["user"] & OUR_USER_CLASSES:
+            return False
+        return not self.prohibits.get("user", frozenset()) & OUR_USER_CLASSES
+
+    def licensed_usage(self) -> frozenset[str]:
+        """The usages this licence grants us: when it has a usage ``<permits>``,
+        only those (RSL 1.0 3.5); without one, every usage; minus what it
+        prohibits; nothing when its user scope leaves us out."""
+        if not self.covers_us:
+            return frozenset()
+        granted = self.permitted_usage() if "usage" in self.permits else ALL_USAGE
+        return granted - self.prohibited_usage()
 
     def describe(self) -> str:
         parts = [f"permits {t}: {' '.join(sorted(v))}" for t, v in self.permits.items()]
         parts += [f"prohibits {t}: {' '.join(sorted(v))}" for t, v in self.prohibits.items()]
         if self.payments:
             parts.append("payment: " + " ".join(self.payments))
+        if self.standards:
+            parts.append("standard: " + " ".join(self.standards))
         return "; ".join(parts) or "no terms"
 
 
@@ -211,13 +258,20 @@ def _terms(license_element: etree._Element, namespace: str) -> RslTerms:
             kind = (element.get("type") or "usage").strip()  # no type: read as usage
             into.setdefault(kind, set()).update(_tokens(element.text))
     payments = []
+    standards = []
     for element in _children(license_element, "payment", namespace):
         kind = (element.get("type") or "").strip()
-        payments.append(kind or "unspecified")
+        details = [c for c in element if isinstance(c.tag, str)]
+        # RSL 1.0 3.7: a payment without a type is free; one that still names
+        # an amount or a licensing process of its own asks for something, so
+        # it is read as an unspecified payment rather than as free.
+        payments.append(kind or ("unspecified" if details or (element.text or "").strip() else "free"))
+        standards += [(c.text or "").strip()[:300] for c in details if _is(c, "standard", namespace) and (c.text or "").strip()]
     return RslTerms(
         permits={k: frozenset(v) for k, v in permits.items()},
         prohibits={k: frozenset(v) for k, v in prohibits.items()},
         payments=tuple(payments),
+        standards=tuple(standards),
     )
 
 
@@ -281,12 +335,19 @@ def rsl_findings(doc: RslDocument, url: str) -> list[Finding]:
     * ``rsl-malformed`` (fetch): the document could not be read; RSL asks
       crawlers to comply before using the site, so nothing is fetched.
     * ``rsl-license-required`` (fetch): the matched content names a licence server.
-    * ``rsl-payment-required`` (fetch): every licence of the content asks for a payment.
-    * ``rsl-prohibits-ai-train`` (use): a licence prohibits ai-train (or ai-all, all).
-    * ``rsl-prohibits-other-use`` / ``rsl-permits-ai-train`` / ``rsl-permits-use``:
-      non-restrictive, carrying the usage verdicts for search and AI input.
+    * ``rsl-prohibits-ai-train`` (use): a licence prohibits ai-train (or ai-all, all, train-ai).
+    * ``rsl-payment-required:<types>`` (use): ai-train is granted only by
+      licences whose payment (purchase, subscription, crawl, …) we do not make.
+    * ``rsl-not-licensed-ai-train`` (use): the content has licences and none
+      grants ai-train (a usage ``<permits>`` allows only what it lists).
+    * ``rsl-permits-ai-train`` / ``rsl-permits-use``: non-restrictive, the
+      grants of licences whose conditions we meet (free, attribution), with
+      the licence recorded; ``rsl-prohibits-other-use``: non-restrictive,
+      the verdicts for search and AI input.
     * ``rsl-unknown-usage-token``: non-restrictive, records tokens RSL does not define.
 
+    A payment is a licence condition, not a gate on the request: only a
+    licence server (or a 401/402 CAP answer) stops the fetch.
     An ``unavailable`` document gives nothing here: the code that fetched it
     knows the status and records ``rsl-unreachable`` itself."""
     if doc.state == "unavailable":
@@ -320,39 +381,43 @@ def rsl_findings(doc: RslDocument, url: str) -> list[Finding]:
     if content.server is not None:
         found.append(Finding("rsl", "rsl-license-required", FindingKind.FETCH, True, evidence=(base,)))
 
-    if content.licenses and not any(t.payment_free for t in content.licenses):
-        payments = sorted({p for t in content.licenses for p in t.payments})
-        found.append(
-            Finding(
-                "rsl",
-                "rsl-payment-required",
-                FindingKind.FETCH,
-                True,
-                evidence=(base, Evidence("rsl", doc.source_url, "payment: " + " ".join(payments), line=content.line,
-                                         note="no licence of this content is free")),
-            )
-        )
-
     prohibited: set[str] = set()
-    permitted: set[str] = set()
     prohibiting: list[RslTerms] = []
-    permitting: list[RslTerms] = []
+    granted: set[str] = set()  # by licences whose conditions we meet
+    granting: list[RslTerms] = []
     for terms in content.licenses:
         denied = terms.prohibited_usage() & USAGE_TOKENS
         if denied:
             prohibited |= denied
             prohibiting.append(terms)
-        # A permission bought with a payment is not ours to use.
-        allowed = terms.permitted_usage() & USAGE_TOKENS
-        if terms.payment_free and allowed:
-            permitted |= allowed
-            permitting.append(terms)
-    permitted -= prohibited  # within the content, a prohibition outranks a permission
+        if terms.conditions_met and terms.licensed_usage() & USAGE_TOKENS:
+            granted |= terms.licensed_usage() & USAGE_TOKENS
+            granting.append(terms)
+    # Within the content a prohibition outranks a permission (RSL 1.0 3.1.1:
+    # both permitted and prohibited is not licensed). A licence without a
+    # usage <permits> grants every usage, but only what a licence names is
+    # recorded as a permission.
+    licensed = granted - prohibited
+    permitted = {u for t in granting for u in t.permitted_usage() & t.licensed_usage() & USAGE_TOKENS} - prohibited
+    # A use granted only under a licence whose payment we do not make is not ours.
+    paid_for_training = [t for t in content.licenses if not t.conditions_met and "ai-train" in t.licensed_usage()]
+    known = {kind: {**USAGE_ALIASES, **(PROHIBITION_ALIASES if kind == "prohibits" else {})} for kind in ("permits", "prohibits")}
+    aliases = sorted(
+        {(t, known[kind][t]) for terms in content.licenses for kind in ("permits", "prohibits")
+         for t in getattr(terms, kind).get("usage", frozenset()) if t in known[kind]}
+    )
     unknown = sorted(
         t for terms in content.licenses for kind in ("permits", "prohibits")
-        for t in getattr(terms, kind).get("usage", frozenset()) if t not in USAGE_TOKENS
+        for t in getattr(terms, kind).get("usage", frozenset()) if t not in USAGE_TOKENS and t not in known[kind]
     )
-    token_note = f"unknown usage tokens not applied: {' '.join(unknown)}" if unknown else ""
+    token_note = "; ".join(filter(None, (
+        f"read as RSL 1.0 tokens: {', '.join(f'{a} = {b}' for a, b in aliases)}" if aliases else "",
+        f"unknown usage tokens not applied: {' '.join(unknown)}" if unknown else "",
+    )))
+
+    def licence_evidence(terms_list: list[RslTerms], note: str = "") -> tuple[Evidence, ...]:
+        note = "; ".join(filter(None, (note, token_note)))
+        return (base,) + tuple(Evidence("rsl", doc.source_url, t.describe(), line=content.line, note=note) for t in terms_list[:4])
 
     if prohibited:
         usage = Usage(
@@ -361,13 +426,23 @@ def rsl_findings(doc: RslDocument, url: str) -> list[Finding]:
             ai_input=Use.DENY if "ai-input" in prohibited else Use.UNKNOWN,
             search=Use.DENY if "search" in prohibited else Use.UNKNOWN,
         )
-        evidence = (base,) + tuple(
-            Evidence("rsl", doc.source_url, t.describe(), line=content.line, note=token_note) for t in prohibiting[:4]
-        )
+        evidence = licence_evidence(prohibiting)
         if "ai-train" in prohibited:
             found.append(Finding("rsl", "rsl-prohibits-ai-train", FindingKind.USE, True, usage, evidence))
         else:
             found.append(Finding("rsl", "rsl-prohibits-other-use", FindingKind.USE, False, usage, evidence))
+
+    if "ai-train" not in prohibited and "ai-train" not in licensed and content.licenses:
+        deny = Usage(train=Use.DENY, tdm=Use.DENY)
+        if paid_for_training:
+            payments = sorted({p for t in paid_for_training for p in t.unmet_payments})
+            note = "ai-train is granted only under a licence with a payment we do not make: not permitted to us"
+            found.append(Finding("rsl", "rsl-payment-required:" + "+".join(payments), FindingKind.USE, True, deny,
+                                 licence_evidence(paid_for_training, note)))
+        else:
+            note = "no licence grants ai-train (a usage <permits> allows only what it lists, RSL 1.0 3.5)"
+            found.append(Finding("rsl", "rsl-not-licensed-ai-train", FindingKind.USE, True, deny,
+                                 licence_evidence(list(content.licenses), note)))
 
     if permitted & {"ai-train", "ai-input", "search"}:
         usage = Usage(
@@ -375,11 +450,11 @@ def rsl_findings(doc: RslDocument, url: str) -> list[Finding]:
             ai_input=Use.ALLOW if "ai-input" in permitted else Use.UNKNOWN,
             search=Use.ALLOW if "search" in permitted else Use.UNKNOWN,
         )
-        evidence = (base,) + tuple(
-            Evidence("rsl", doc.source_url, t.describe(), line=content.line, note=token_note) for t in permitting[:4]
-        )
+        conditions = sorted({p for t in granting for p in t.payments if p != "free"})
+        note = (f"condition: {' '.join(conditions)} (met: every stored document records its URL and this licence)"
+                if conditions else "")
         reason = "rsl-permits-ai-train" if "ai-train" in permitted else "rsl-permits-use"
-        found.append(Finding("rsl", reason, FindingKind.USE, False, usage, evidence))
+        found.append(Finding("rsl", reason, FindingKind.USE, False, usage, licence_evidence(granting, note)))
 
     if unknown:
         # Recorded for the audit: a misspelt "AI-Train" or "ai-search" may be meant as a reservation.

@@ -3,9 +3,10 @@
 A URL is judged three times: before it is requested (robots.txt and what
 robots.txt carries, tdmrep.json, ai.txt, RSL), when the response headers
 arrive (TDMRep and Content-Usage headers, X-Robots-Tag) and once the page is
-parsed (HTML meta). :class:`RightsAssessment` carries every value seen so far
-so that precedence rules that span stages (TDMRep: file < header < meta, absence
-never resets; Content-Usage: robots and header combine most restrictive) are
+parsed (HTML meta, or the metadata inside a PDF or EPUB).
+:class:`RightsAssessment` carries every value seen so far so that precedence
+rules that span stages (TDMRep: file < header < meta < PDF or EPUB metadata,
+absence never resets; Content-Usage: robots and header combine most restrictive) are
 applied in one place, and so that the final record shows all the evidence.
 Owns the per-origin snapshot of policy files too. No Scrapy import, no I/O.
 """
@@ -16,6 +17,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
+from .ai_training_rules import ai_training_rule_finding
 from .aiagents import agent_restriction_findings
 from .aipref import (
     NO_PREFERENCE,
@@ -32,7 +34,7 @@ from .policy import STRICT, Decision, PolicyProfile, decide
 from .robots import RobotsMatch, RobotsTxt
 from .rsl import RslDocument, cap_finding, rsl_findings
 from .tdmrep import UNSET, TdmRepFile, TdmValue, resolve_tdm, tdm_finding, tdm_from_headers, tdm_from_meta
-from .xrobots import NO_DIRECTIVES, RobotsDirectives, flag_findings, from_meta_robots, from_x_robots_tag, noai_finding
+from .xrobots import NO_DIRECTIVES, RobotsDirectives, flag_findings, from_meta_robots, from_x_robots_tag, noai_finding, noml_finding
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class RightsAssessment:
     tdm_file: TdmValue = UNSET
     tdm_header: TdmValue = UNSET
     tdm_meta: TdmValue = UNSET
+    tdm_embedded: TdmValue = UNSET  # TDMRep metadata inside a PDF or EPUB (crawler.rights.embedded)
     content_usage_header: ContentUsage = NO_PREFERENCE
     x_robots: RobotsDirectives = NO_DIRECTIVES
     meta_robots: RobotsDirectives = NO_DIRECTIVES
@@ -138,7 +141,7 @@ class RightsAssessment:
     # -- combined values ---------------------------------------------------
     @property
     def tdm(self) -> TdmValue:
-        return resolve_tdm(self.tdm_file, self.tdm_header, self.tdm_meta)
+        return resolve_tdm(self.tdm_file, self.tdm_header, self.tdm_meta, self.tdm_embedded)
 
     @property
     def content_usage(self) -> ContentUsage:
@@ -160,9 +163,10 @@ class RightsAssessment:
             found.append(Finding("tdmrep", "tdmrep-unset", FindingKind.USE, False, evidence=tdm_value.evidence))
         found.extend(content_usage_findings(self.content_usage, legacy_as_reservation=profile.legacy_aipref_as_reservation))
         for directives, family in ((self.x_robots, "x-robots-tag"), (self.meta_robots, "meta-robots")):
-            noai = noai_finding(directives, source_family=family)
-            if noai is not None:
-                found.append(noai)
+            for reading in (noai_finding, noml_finding):
+                reserved = reading(directives, source_family=family)
+                if reserved is not None:
+                    found.append(reserved)
             found.extend(flag_findings(directives, source_family=family, noindex_as_reservation=profile.noindex_as_reservation))
         found.extend(self.later_findings)
         return tuple(found)
@@ -195,6 +199,11 @@ class RightsAssessment:
             stage="page",
         )
 
+    def with_document(self, embedded: TdmValue, extra: Sequence[Finding] = ()) -> "RightsAssessment":
+        """A PDF or EPUB: its embedded TDMRep metadata is the last carrier
+        (it supersedes file, header and meta; absence resets nothing)."""
+        return replace(self, tdm_embedded=embedded, later_findings=self.later_findings + tuple(extra), stage="page")
+
     # -- the record ------------------------------------------------------------
     def record(self, profile: PolicyProfile = STRICT) -> dict[str, object]:
         """The rights columns of a documents row (see pipelines.formats.schema)."""
@@ -223,7 +232,8 @@ class RightsAssessment:
             "meta_robots": " | ".join(self.meta_robots.raw) or None,
             "robots_directives": sorted(self.x_robots.directives | self.meta_robots.directives),
             "ai_agent_restrictions": [f.reason.split(":", 1)[1] for f in findings if f.signal == "ai-agent" and f.restrictive],
-            "rsl": "; ".join(f"{f.reason}: {e.value}" for f in rsl for e in f.evidence[:1]) or None,
+            # the matched <content> and the licence that decided (its terms, payment, standard)
+            "rsl": "; ".join(f"{f.reason}: {' | '.join(e.value for e in f.evidence[:2])}" for f in rsl) or None,
             "reservations": list(decision.reservations),
             "usage_train": usage.train.value,
             "usage_tdm": usage.tdm.value,
@@ -257,9 +267,12 @@ def assess_request(url: str, origin: OriginRights, token: str) -> RightsAssessme
     found: list[Finding] = list(origin.unreachable_findings)
     found.append(_robots_finding(robots))
     robots_url = origin.robots_file.url
-    content_usage = content_usage_from_robots(origin.robots.records(token, "content-usage"), url, robots_url)
-    signals = content_signals_from_robots(origin.robots.records(token, "content-signal"), robots_url)
+    content_usage = content_usage_from_robots(origin.robots.records_with_file_level(token, "content-usage"), url, robots_url)
+    signals = content_signals_from_robots(origin.robots.records_with_file_level(token, "content-signal"), robots_url)
     found.extend(content_signal_findings(signals))
+    training_rule = ai_training_rule_finding(origin.robots, url, token)
+    if training_rule is not None:
+        found.append(training_rule)
     found.extend(agent_restriction_findings(origin.robots, url))
     if origin.aitxt is not None:
         aitxt = origin.aitxt.check(url, token)

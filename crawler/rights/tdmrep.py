@@ -3,8 +3,9 @@
 Owns the three web carriers of a TDM reservation: ``/.well-known/tdmrep.json``
 (site rules, first matching entry in array order wins), the ``tdm-reservation``
 / ``tdm-policy`` response headers and the HTML ``<meta>`` tags of the same
-names, and their precedence (file < header < meta; a later carrier that sets a
-value supersedes, absence never resets). It turns the resolved value into a
+names, and their precedence (file < header < meta < the metadata embedded in
+a PDF or EPUB, read by :mod:`crawler.rights.embedded`; a later carrier that
+sets a value supersedes, absence never resets). It turns the resolved value into a
 :class:`Finding`. It must not fetch anything (the caller hands in bytes and
 headers, and the policy URL is never followed), import Scrapy, or raise on
 what a server sent: malformed input yields an unset value with a note.
@@ -234,10 +235,18 @@ class TdmRepFile:
         return replace(UNSET, evidence=(self._file_evidence("", f"no entry matches this URL ({len(self.entries)} entries)"),))
 
 
-def _from_pairs(values: list[str], policies: list[str], source: str) -> TdmValue:
-    """Shared reading of header and meta carriers: trimmed ``0``/``1`` only,
-    the last valid instance wins, protocol errors and conflicts are noted."""
-    where, policy_where = f"{source}:tdm-reservation", f"{source}:tdm-policy"
+_CARRIER_NOTES = {"header": "response header", "meta": "HTML meta"}
+
+
+def tdm_from_values(
+    values: list[str], policies: list[str], source: str, *, where: str | None = None, policy_where: str | None = None, note: str | None = None
+) -> TdmValue:
+    """Shared reading of the carriers that give values (headers, HTML meta, the
+    metadata embedded in a PDF or EPUB): trimmed ``0``/``1`` only, the last
+    valid instance wins, protocol errors and conflicts are noted. ``where`` and
+    ``policy_where`` name the evidence source (default ``<source>:tdm-reservation``)."""
+    where = where or f"{source}:tdm-reservation"
+    policy_where = policy_where or f"{source}:tdm-policy"
     instances: list[str] = []
     for value in values[:MAX_HEADER_INSTANCES]:
         # A proxy may have folded repeated fields into one comma list.
@@ -251,7 +260,7 @@ def _from_pairs(values: list[str], policies: list[str], source: str) -> TdmValue
     if len(set(valid)) > 1:
         notes.append(f"conflicting instances {', '.join(valid)}; the last valid one used")
     shown = " | ".join(values[:MAX_HEADER_INSTANCES])
-    notes.insert(0, "response header" if source == "header" else "HTML meta")
+    notes.insert(0, note or _CARRIER_NOTES.get(source, source))
     if not valid:
         if not values and not policies:
             return UNSET
@@ -272,7 +281,7 @@ def _from_pairs(values: list[str], policies: list[str], source: str) -> TdmValue
 def tdm_from_headers(headers: HeaderPairs) -> TdmValue:
     """The ``tdm-reservation`` / ``tdm-policy`` response headers (names case-insensitive)."""
     try:
-        return _from_pairs(
+        return tdm_from_values(
             header_values(headers, "tdm-reservation"),
             header_values(headers, "tdm-policy"),
             "header",
@@ -287,14 +296,14 @@ def tdm_from_meta(metas: MetaPairs) -> TdmValue:
     try:
         values = [content for name, content in metas if name.strip().lower() == "tdm-reservation"]
         policies = [content for name, content in metas if name.strip().lower() == "tdm-policy"]
-        return _from_pairs(values, policies, "meta")
+        return tdm_from_values(values, policies, "meta")
     except Exception as error:
         return replace(UNSET, evidence=(Evidence(SIGNAL, "meta:tdm-reservation", note=f"unreadable: {type(error).__name__}"),))
 
 
 def resolve_tdm(*values: TdmValue) -> TdmValue:
     """Apply TDMRep precedence to carrier values given in order (file, header,
-    meta, embedded): the last value that is set wins; an unset value (absence
+    meta, embedded in the PDF or EPUB: ``pdf`` / ``epub``): the last value that is set wins; an unset value (absence
     or a protocol error) never resets an earlier one. The result keeps every
     carrier's evidence, superseded values marked as such."""
     winner: TdmValue | None = None

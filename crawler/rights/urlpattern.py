@@ -28,6 +28,24 @@ _PROTEGO_LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _CACHED_PATTERN_CHARS = 2048
 
 
+_ENCODED_SLASH = re.compile("%2F", re.IGNORECASE)
+
+
+def slash_equivalent_query(text: str) -> str:
+    """``text`` (a path or a pattern) with ``%2F`` in its query written ``/``.
+
+    RFC 9309 2.2.2 figure 4 row 2: the rule ``/foo/bar?baz=https://foo.bar``
+    matches the URL ``/foo/bar?baz=https%3A%2F%2Ffoo.bar`` and the reverse. In
+    a query ``/`` needs no encoding (RFC 3986 3.4), so both spellings carry the
+    same data; Protego keeps ``%2F`` apart from ``/`` everywhere (right in the
+    path, where they differ), so the query is made to agree before it compares.
+    ``:`` and the other reserved characters Protego already compares encoded."""
+    path, mark, query = text.partition("?")
+    if not mark or "%" not in query:
+        return text
+    return f"{path}?{_ENCODED_SLASH.sub('/', query)}"
+
+
 def _percent_encoded(match: re.Match[str]) -> str:
     return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8"))
 
@@ -36,7 +54,7 @@ def _build_matcher(pattern: str) -> Protego:
     # A "#" starts a fragment, which no request path carries: the pattern is
     # what precedes it, as robots.txt (a comment) and Protego read it, so a
     # location "/page#part" still covers /page.
-    pattern = _PROTEGO_LINE_BREAKS.sub(_percent_encoded, pattern.split("#", 1)[0])
+    pattern = slash_equivalent_query(_PROTEGO_LINE_BREAKS.sub(_percent_encoded, pattern.split("#", 1)[0]))
     # A one-rule file: the URL is "disallowed" exactly when the pattern matches.
     return Protego.parse(f"User-agent: *\nDisallow: {pattern}\n")
 
@@ -77,7 +95,7 @@ def pattern_matches(pattern: str, url_or_path: str) -> bool:
             pattern.endswith("*") and "/robots.txt".startswith(pattern.rstrip("*"))
         )
     try:
-        return not _matcher(pattern).can_fetch(f"http://pattern.invalid{path}", _PROBE_AGENT)
+        return not _matcher(pattern).can_fetch(f"http://pattern.invalid{slash_equivalent_query(path)}", _PROBE_AGENT)
     except Exception:  # a pathological pattern never decides anything
         return False
 

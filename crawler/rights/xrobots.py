@@ -3,7 +3,7 @@
 Owns the reading of directive lists (``noai, noimageai, noindex, …``), Google's
 per-agent scoping (``otherbot: noindex, noai`` belongs to ``otherbot`` only) and
 the findings they give: ``noai`` / ``noimageai`` reserve AI use (DeviantArt
-convention), the search directives (``noindex``, ``nofollow``, ``noarchive``,
+convention), ``noml`` and ``DisallowAITraining`` reserve training, the search directives (``noindex``, ``nofollow``, ``noarchive``,
 ``nocache``) are recorded as flags that a profile may choose to honour.
 Must not import Scrapy, do I/O or decide anything beyond these findings.
 """
@@ -23,10 +23,16 @@ _VALUED_DIRECTIVES = frozenset(
     {"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after", "unavailable-after"}
 )
 _NOAI = frozenset({"noai", "noimageai"})
+# "No machine learning": training reservations site owners write where robots
+# directives go. ``noml`` is asked of crawlers alongside ``noai``;
+# ``DisallowAITraining`` is the meta / header form of the robots.txt rule of
+# draft-canel-robots-ai-control.
+_NOML = frozenset({"noml", "disallowaitraining"})
 # Directives without a value; "noindex:" is a broken directive, never an agent.
 _PLAIN_DIRECTIVES = frozenset(
     {"all", "index", "follow", "noindex", "nofollow", "none", "noarchive", "nocache", "nosnippet",
-     "noimageindex", "notranslate", "indexifembedded", "noai", "noimageai", "noodp", "noydir"}
+     "noimageindex", "notranslate", "indexifembedded", "noai", "noimageai", "noodp", "noydir",
+     "noml", "disallowaitraining"}
 )
 _AGENT_NAME = re.compile(r"[a-z0-9][a-z0-9._/*-]{0,127}")
 _VALUE_LIKE = re.compile(r"-?\d+|large|standard")
@@ -54,6 +60,10 @@ class RobotsDirectives:
     @property
     def noai(self) -> bool:
         return bool(self.directives & _NOAI)
+
+    @property
+    def noml(self) -> bool:
+        return bool(self.directives & _NOML)
 
     @property
     def nofollow(self) -> bool:
@@ -253,6 +263,21 @@ def noai_finding(d: RobotsDirectives, *, source_family: str) -> Finding | None:
         restrictive=True,
         usage=Usage(train=Use.DENY, ai_input=Use.DENY),
         evidence=d.evidence_for(_NOAI),
+    )
+
+
+def noml_finding(d: RobotsDirectives, *, source_family: str) -> Finding | None:
+    """``noml`` / ``DisallowAITraining``: not to be used to train machine-learning models."""
+    if not d.noml:
+        return None
+    reason = "noml" if "noml" in d.directives else "disallow-ai-training"
+    return Finding(
+        signal=source_family,
+        reason=reason,
+        kind=FindingKind.USE,
+        restrictive=True,
+        usage=Usage(train=Use.DENY, tdm=Use.DENY),
+        evidence=d.evidence_for(_NOML),
     )
 
 

@@ -243,7 +243,7 @@ class ResearchSpider(scrapy.Spider):
     def request_for(self, url: str, *, depth: int, via: str | None, hops: str, seed: bool = False) -> scrapy.Request:
         meta: dict[str, Any] = {"depth": depth, META_VIA: via, META_HOPS: hops, META_SEED: seed}
         if seed:
-            meta["allow_offsite"] = True  # seeds are crawled even outside --allowed-domains (their redirects are not: crawler.fetch.audit)
+            meta["allow_offsite"] = True  # seeds are crawled even outside --allowed-domains (their redirects are not: crawler.fetch.trail)
         headers: dict[str, str] = {}
         previous = self.previous.lookup(url) if self.previous is not None else None
         if previous is not None:
@@ -345,7 +345,7 @@ class ResearchSpider(scrapy.Spider):
         slots = reserve_document(self.warc_sets, with_text=self.write_wet and self.context.extract.extract_text) if self.warc_sets is not None else None
         job = PageJob(
             capture=capture, assessment=assessment, profile=self.context.profile, options=self.context.extract,
-            crawl_id=self.context.crawl_id, warcinfo_ids=slots.warcinfo_ids if slots else None,
+            crawl_id=self.context.crawl_id, warcinfo_ids=slots.warcinfo_ids if slots else None, documents=self.context.documents,
         )
         original_url = (response.meta.get("redirect_urls") or [request.url])[0]
         digests = assessment.origin.digests if assessment else ()

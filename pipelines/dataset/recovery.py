@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from crawler.jobs import RUNNING, STOPPED, JobDirectory, JobLocked
-from crawler.model.decisions import STAGE_PAGE, STORED, DecisionRecord
+from crawler.model.decisions import STAGE_PAGE, STORED, DecisionRecord, stored_reason
 from pipelines.dataset.reextract import iter_stored_captures, rebuild_row
 from pipelines.formats.parquet import ShardedParquetWriter, recover_shards
 from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
@@ -87,6 +87,7 @@ def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_i
                 capture = stored.capture
                 original = capture.redirect_chain[0] if capture.redirect_chain else capture.url
                 document_id = stored.location["id"]
+                truncated = capture.truncated  # a rebuilt row also knows a page cut by the parser
                 if original in decided and decided[original] != document_id:
                     # Decided from another capture: a worker that took over this URL
                     # after the kill stored it again. One document per URL.
@@ -100,6 +101,7 @@ def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_i
                     if row is None:
                         continue
                     row.update(wet_file_path=None, wet_record_offset=None, warc_conversion_id=None)
+                    truncated = row.get("content_truncated")
                     writer("documents", DOCUMENTS_SCHEMA).write({column: row.get(column) for column in DOCUMENTS_SCHEMA.names})
                     known_ids.add(document_id)
                     rebuilt += 1
@@ -107,6 +109,7 @@ def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_i
                     record = DecisionRecord(
                         url=original,
                         decision=STORED,
+                        reason=stored_reason(truncated),
                         stage=STAGE_PAGE,
                         final_url=capture.url,
                         fetch_status=capture.status,

@@ -3,7 +3,8 @@
 Owns reading stored captures back: each ``response`` record with its
 ``metadata`` record (the rights record and provenance written at crawl time)
 becomes the same :class:`~crawler.model.capture.Capture` the live crawl had, and goes
-through the same :func:`pipelines.extraction.process_page` in the worker pool,
+through the same :func:`pipelines.extraction.process_page` in the worker pool
+(PDF and EPUB captures included, read by the same document reader),
 so a new extractor version or new options give new rows without a new fetch,
 and the live crawl and ``tdmcrawl extract`` give identical rows for the same
 capture. The crash recovery of a resumed crawl uses the same reader to rebuild
@@ -23,6 +24,7 @@ from typing import Any, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.document import DocumentOptions
 from crawler.model.capture import Capture
 from crawler.page import ExtractOptions
 from crawler.workers import WorkerPool
@@ -32,6 +34,7 @@ from pipelines.formats.schema import DOCUMENTS_SCHEMA
 from pipelines.formats.warc import WarcFileSet, build_conversion_record
 
 logger = logging.getLogger(__name__)
+ALL_DOCUMENTS = DocumentOptions().with_all_kinds()
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def iter_stored_captures(warc_path: Path, relative_name: str) -> Iterator[Stored
                     "warcinfo_id": pending["warcinfo_id"],
                     "content_digest": pending["digest"].split(":", 1)[-1],
                 }
-                options_json = extractor.split(" ", 2)[2] if extractor.count(" ") >= 2 else None
+                options_json = extractor[extractor.index("{"):] if "{" in extractor else None  # "<name> <version> <options JSON>"
                 yield StoredCapture(capture, warcinfo.get("isPartOf", ""), rights, location, pending["identified"], options_json)
                 pending = {}
 
@@ -146,7 +149,9 @@ def rebuild_row(stored: StoredCapture, options: ExtractOptions | None) -> dict[s
     """The documents row of a stored capture (same function as the live crawl)."""
     if options is None:
         options = ExtractOptions(**json.loads(stored.extract_options)) if stored.extract_options else ExtractOptions()
-    outcome = process_page(PageJob(capture=stored.capture, assessment=None, options=options, crawl_id=stored.crawl_id, stored_rights=stored.stored_rights))
+    # A PDF or EPUB the crawl stored is read again whatever --documents said.
+    job = PageJob(capture=stored.capture, assessment=None, options=options, crawl_id=stored.crawl_id, stored_rights=stored.stored_rights, documents=ALL_DOCUMENTS)
+    outcome = process_page(job)
     if outcome.failure or not outcome.row:
         return None
     row = dict(outcome.row)
@@ -169,7 +174,7 @@ def extract_directory(out: Path | str, *, options: ExtractOptions | None = None,
     crawl_ids: set[str] = set()
 
     async def run() -> None:
-        pool = WorkerPool(workers, soft_timeout=60.0)
+        pool = WorkerPool(workers, soft_timeout=60.0, longest_job=ALL_DOCUMENTS.timeout)
         writer = None
         wet = None
         pending: list[Any] = []

@@ -34,11 +34,29 @@ from crawler.rights.policy import reason_family
 from crawler.urls import origin_of
 from pipelines.dataset.croissant import write_croissant
 from pipelines.dataset.removals import removed_url_matcher
+from pipelines.dataset.version import card_configs, dataset_version
+from pipelines.formats.cdxj import sync_indexes
 from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, REMOVALS_SCHEMA, column_descriptions
 
 logger = logging.getLogger(__name__)
 
 SUMMARY_SCHEMA = "tdmcrawl-summary/1.0"
+# content_mime_detected -> the document type a crawl is asked for (--documents)
+DOCUMENT_KINDS = {"text/html": "html", "application/xhtml+xml": "html", "application/pdf": "pdf", "application/epub+zip": "epub"}
+_KIND_NAMES = {"html": "HTML pages", "pdf": "PDF documents", "epub": "EPUB publications", "other": "other"}
+
+
+def _kind_order(kind: str) -> tuple[int, str]:
+    order = list(_KIND_NAMES)
+    return (order.index(kind) if kind in order else len(order), kind)
+
+
+def document_types_sentence(summary: dict[str, Any]) -> str:
+    """``Document types collected: HTML pages (12), PDF documents (3).``"""
+    types = summary.get("document_types") or {}
+    by_type = types.get("by_type") or {}
+    parts = [f"{_KIND_NAMES.get(kind, kind)} ({by_type.get(kind, 0)})" for kind in types.get("collected") or ["html"]]
+    return "Document types collected: " + ", ".join(parts) + "."
 TOP_ORIGINS = 15
 RUNS_DIR = "runs"
 DOCUMENT_SUMMARY_COLUMNS = [
@@ -66,10 +84,14 @@ RIGHTS_PROTOCOLS = [
     ("content-usage", "IETF AI preferences (Content-Usage)", "use",
         "robots.txt Content-Usage rules (path-specific) and the Content-Usage header, parsed as RFC 9651 dictionaries, combined most restrictive; train-ai=n reserves."),
     ("content-signal", "Content Signals (robots.txt Content-Signal)", "use", "ai-train=no reserves."),
-    ("x-robots-tag", "X-Robots-Tag noai / noimageai", "use", "All header instances; values scoped to another agent are not applied."),
-    ("meta-robots", "meta robots noai / noimageai", "use", "<meta name=robots> and <meta name=tdmcrawl>."),
+    ("disallow-ai-training", "robots.txt DisallowAITraining", "use",
+     "DisallowAITraining / AllowAITraining rules of the groups that apply to us, longest match: a matching DisallowAITraining reserves the path."),
+    ("x-robots-tag", "X-Robots-Tag noai / noimageai / noml", "use", "All header instances; values scoped to another agent are not applied."),
+    ("meta-robots", "meta robots noai / noimageai / noml", "use", "<meta name=robots> and <meta name=tdmcrawl>."),
     ("ai-txt", "Spawning ai.txt", "use", "Disallow rules matching the URL reserve it."),
-    ("rsl", "Really Simple Licensing (RSL)", "use", "robots.txt License: documents; a licence server or a payment means the URL is not fetched; prohibits ai-train reserves."),
+    ("rsl", "Really Simple Licensing (RSL)", "use",
+     "robots.txt License: documents; a licence server means the URL is not fetched; free and attribution are conditions met; "
+     "ai-train prohibited, granted only against payment, or granted by no licence reserves."),
     ("media", "Embedded media metadata (IPTC, C2PA/CAWG)", "use", "Data-mining prohibitions in image metadata reserve the asset."),
 ]
 
@@ -180,6 +202,8 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
     stored = len(docs["url"])
     languages = Counter(l or "unknown" for l in docs["language"])
     content_types = Counter(t or "unknown" for t in docs["content_mime_detected"])
+    documents_by_type = Counter(DOCUMENT_KINDS.get(t or "", "other") for t in docs["content_mime_detected"])
+    types_asked = sorted({kind for run in runs for kind in (run.get("document_types") or ["html"])} | set(documents_by_type) - {"other"}, key=_kind_order)
 
     # per registered domain
     per_domain: dict[str, dict[str, Any]] = defaultdict(lambda: {"documents": 0, "bytes": 0, "words": 0, "urls_considered": 0, "urls_excluded": 0, "urls_failed": 0, "excluded_by_reason": Counter()})
@@ -299,6 +323,10 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
         },
         "languages": dict(languages.most_common()),
         "content_types": dict(content_types.most_common()),
+        "document_types": {
+            "collected": types_asked,
+            "by_type": {kind: documents_by_type.get(kind, 0) for kind in sorted(set(types_asked) | set(documents_by_type), key=_kind_order)},
+        },
         "domains": {
             "total": len(per_domain),
             "with_stored_content": len(with_content),
@@ -365,6 +393,7 @@ def write_summary(out: Path | str) -> dict[str, Any]:
     summary["removals"] = _load_removals(out)
     charts = render_charts(summary, out)
     summary["charts"] = charts
+    sync_indexes(out)  # the replay index follows the WARC files (new crawl, removal)
     summary["artefacts"] = artefacts(out)
     croissant = write_croissant(out, summary)  # it lists every artefact with its sha256, so it cannot list itself
     summary["artefacts"].append({"path": croissant.name, "bytes": croissant.stat().st_size, "sha256": _sha256(croissant)})
@@ -513,7 +542,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
     share = summary["licences"]["share_without_licence"]
     if share is not None:
         parts.append(f"\nShare of documents without a detected licence: {share:.0%}.")
-    parts += ["", "## Languages and content types", "", _table(summary["languages"].items(), ("language", "documents")), "", _table(summary["content_types"].items(), ("content type", "documents"))]
+    parts += ["", "## Languages and content types", "", _table(summary["languages"].items(), ("language", "documents"))]
+    parts += ["", _table(summary["content_types"].items(), ("content type", "documents")), "", document_types_sentence(summary)]
     domains = summary["domains"]
     parts += [
         "",
@@ -564,6 +594,7 @@ def render_card(summary: dict[str, Any]) -> str:
     import yaml
 
     licence, explanation = card_licence(summary["licences"]["by_license"])
+    version = dataset_version(summary.get("artefacts") or [], summary.get("removals") or [])
     languages = [l for l in summary["languages"] if l != "unknown"]
     front: dict[str, Any] = {
         "pretty_name": f"tdmcrawl web crawl ({', '.join(summary['crawl_ids'][:3])}{'…' if len(summary['crawl_ids']) > 3 else ''})",
@@ -577,11 +608,9 @@ def render_card(summary: dict[str, Any]) -> str:
             "language": languages or ["en"],
             "size_categories": [_size_category(summary["counts"]["documents_stored"])],
             "task_categories": ["text-generation"],
-            "tags": ["tdmcrawl", "web-crawl", "warc", "provenance", "opt-out-respecting", "tdmrep", "robots-txt"],
-            "configs": [
-                {"config_name": "documents", "default": True, "data_files": [{"split": "train", "path": "data/documents/*.parquet"}]},
-                {"config_name": "decisions", "data_files": [{"split": "train", "path": "data/decisions/*.parquet"}]},
-            ],
+            "tags": ["tdmcrawl", "web-crawl", "warc", "provenance", "opt-out-respecting", "tdmrep", "robots-txt"]
+            + [kind for kind in (summary.get("document_types") or {}).get("collected", []) if kind != "html"],
+            "configs": card_configs(version),
         }
     )
     yaml_text = yaml.safe_dump(front, sort_keys=False, allow_unicode=True)
@@ -600,10 +629,18 @@ def render_card(summary: dict[str, Any]) -> str:
         "site owners allow and keeps the evidence of why. Every stored page has its extracted text, its licence as found "
         "on the page and its rights record (config `documents`); every URL the crawler considered has a decision with "
         "its reason and evidence (config `decisions`). The raw captures are in `warc/` (WARC 1.1), the extracted text "
-        "as WET conversion records in `wet/`, and the robots.txt / tdmrep.json / ai.txt / RSL files consulted in `policy/`.\n\n"
+        "as WET conversion records in `wet/`, and the robots.txt / tdmrep.json / ai.txt / RSL files consulted in `policy/`. "
+        + document_types_sentence(summary)
+        + " A PDF or EPUB is stored whole in its WARC response record; its text, page count (`page_count`) and the rights "
+        "read inside it (TDMRep, licence) are in its row, and `no_text_layer` marks one with no extractable text.\n\n"
         "```python\nfrom datasets import load_dataset\n"
         "documents = load_dataset(\"<this folder or repo>\", \"documents\", split=\"train\")\n"
         "decisions = load_dataset(\"<this folder or repo>\", \"decisions\", split=\"train\")\n```\n\n"
+        "## Version\n\n"
+        f"This copy holds dataset {version.describe()}: {version.rows['documents']} documents and "
+        f"{version.rows['decisions']} decisions, in the shard files the `configs` above list. Each removal, re-extraction "
+        "or added crawl writes a new version with a new fingerprint, so `load_dataset` never serves an earlier version "
+        "from its cache.\n\n"
         "## Licence\n\n" + licence_text + "\n\n"
         + body
         + "\n## Schema\n\n" + "\n".join(schema_docs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: page_count, no_text_layer (PDF and EPUB documents)
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -31,7 +31,7 @@ _DOCUMENT_COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     # name, type, nullable, description
     ("id", pa.string(), False, "WARC-Record-ID of the response record holding the page"),
     ("url", pa.string(), False, "URL fetched (WARC-Target-URI of the response)"),
-    ("text", pa.string(), False, "main text extracted by trafilatura"),
+    ("text", pa.string(), False, "main text: trafilatura for HTML, pypdf for PDF, the spine's XHTML for EPUB (empty for a PDF without a text layer)"),
     ("title", pa.string(), True, "page title"),
     ("date", pa.string(), False, "WARC-Date of the capture (ISO 8601, UTC)"),
     ("fetch_time", TIMESTAMP, False, "when the request was sent"),
@@ -50,13 +50,15 @@ _DOCUMENT_COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     ("url_host_name", pa.string(), False, "host of the URL"),
     ("url_host_registered_domain", pa.string(), False, "registered domain (public suffix + 1) of the host"),
     ("url_port", pa.int32(), False, "port of the URL"),
-    ("content_mime_type", pa.string(), True, "media type declared in Content-Type"),
+    ("content_mime_type", pa.string(), True, "media type declared in Content-Type (text/html, application/pdf, application/epub+zip, …)"),
     ("content_mime_detected", pa.string(), False, "media type identified from the body (WARC-Identified-Payload-Type)"),
     ("content_charset", pa.string(), True, "character encoding used to decode the page"),
     ("content_length", pa.int64(), False, "bytes of the stored (decoded) body"),
     ("content_digest", pa.string(), False, "SHA-1 of the body, Base32 (WARC-Payload-Digest without its label)"),
     ("content_sha256", pa.string(), False, "SHA-256 of the body, hex"),
-    ("content_truncated", pa.string(), True, "WARC-Truncated reason when the body was cut"),
+    ("content_truncated", pa.string(), True, "WARC-Truncated reason when the body was cut, or parse-depth when the body is whole "
+     "but nested deeper than the parser holds (the rest of the page was not read)"),
+    ("parse_notes", pa.list_(pa.string()), False, "what the HTML parse did so that nothing is lost (content after </html>, deep nesting), and what it still could not keep"),
     ("http_protocol", pa.string(), True, "protocol of the fetch (http/1.1, h2)"),
     ("http_etag", pa.string(), True, "ETag the server sent (used for conditional requests when the URL is crawled again)"),
     ("http_last_modified", pa.string(), True, "Last-Modified the server sent"),
@@ -72,8 +74,10 @@ _DOCUMENT_COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     ("language_declared", pa.string(), True, "language declared by the page (html lang / Content-Language)"),
     ("extractor", pa.string(), False, "text extractor name and version"),
     ("extractor_options", pa.string(), False, "text extractor options (JSON)"),
+    ("page_count", pa.int32(), True, "pages of a PDF, content documents in an EPUB's spine; null for HTML"),
+    ("no_text_layer", pa.bool_(), True, "true when a PDF or EPUB holds no extractable text (a scan): stored with an empty text"),
     ("license", pa.string(), True, "licence of the page as an SPDX id (LicenseRef-… where SPDX has none); null when none or ambiguous"),
-    ("license_source", pa.string(), True, "where the chosen licence was declared (link-rel, a-rel, rdfa, jsonld, dcterms, http-link, …)"),
+    ("license_source", pa.string(), True, "where the chosen licence was declared (link-rel, a-rel, rdfa, jsonld, dcterms, http-link, …; xmp-cc-license, pdf-info, epub-license, …)"),
     ("license_evidence", pa.string(), True, "why this licence was chosen"),
     ("license_candidates", pa.list_(LICENCE_CANDIDATE), False, "every licence declaration found on the page"),
     ("copyright_notice", pa.string(), True, "copyright statement found (e.g. 'All rights reserved')"),
@@ -84,7 +88,7 @@ _DOCUMENT_COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     ("robots_txt_status", pa.string(), True, "how robots.txt was obtained (ok, unavailable-4xx, …)"),
     ("robots_txt_fetch_time", TIMESTAMP, True, "when that robots.txt was fetched"),
     ("tdm_reservation", pa.int8(), True, "W3C TDMRep tdm-reservation after precedence (1, 0, null unset)"),
-    ("tdm_source", pa.string(), True, "carrier of the TDMRep value (file, header, meta)"),
+    ("tdm_source", pa.string(), True, "carrier of the TDMRep value (file, header, meta, pdf: XMP of the PDF, epub: its package metadata)"),
     ("tdm_policy", pa.string(), True, "TDMRep tdm-policy URL"),
     ("content_usage", pa.string(), True, "IETF AI preferences Content-Usage seen (robots.txt rule and header, raw)"),
     ("content_usage_train_ai", pa.string(), False, "combined train-ai preference: allow, deny, unknown"),
@@ -108,7 +112,7 @@ _DECISION_COLUMNS: list[tuple[str, pa.DataType, bool, str]] = [
     ("url", pa.string(), False, "URL the crawler considered"),
     ("final_url", pa.string(), True, "last URL of the redirect chain, when different"),
     ("decision", pa.string(), False, "stored, excluded, failed (later: unchanged, withdrawn)"),
-    ("reason", pa.string(), True, "why (null when stored); starts with its family: robots…, tdmrep…, noai…, http-…"),
+    ("reason", pa.string(), True, "why (null when stored whole; truncated-… when stored with part of the page cut); starts with its family: robots…, tdmrep…, noai…, http-…"),
     ("reason_family", pa.string(), True, "family of reason"),
     ("evidence", pa.string(), True, "what was seen: the rule, header or file (one line)"),
     ("evidence_json", pa.string(), False, "all evidence as a JSON list"),
@@ -147,3 +151,28 @@ def column_descriptions(schema: pa.Schema) -> dict[str, str]:
 REMOVALS_SCHEMA = pa.schema(
     [("removed_at", pa.string()), ("reason", pa.string()), ("scope", pa.string()), ("documents", pa.int64()), ("decisions", pa.int64())]
 )
+
+
+# The audit's decisions (`tdmcrawl audit`): the crawl's columns, and the input row each decision belongs to.
+_AUDIT_COLUMNS = [
+    ("input_file", pa.string(), False, "the input file the URL was read from (as given, or relative to the input folder)"),
+    ("input_row", pa.int64(), False, "0-based position of the row in input_file (the line number for a text file): join back on (input_file, input_row)"),
+    ("input_id", pa.string(), True, "the row's id column in the input, when it has one"),
+    ("headers_read", pa.bool_(), False, "the URL's response headers were read (--with-headers) and judged"),
+    ("license", pa.string(), True, "licence the URL's Link: rel=license header declares, as an SPDX id (with --with-headers; null when none)"),
+]
+
+
+def _audit_schema() -> pa.Schema:
+    fields = []
+    for field in DECISIONS_SCHEMA:
+        if field.name == "decision":
+            field = field.with_metadata({"description": "allowed (no signal an audit can see reserves it) or excluded"})
+        elif field.name == "stage":
+            field = field.with_metadata({"description": "request (decided from policy files) or headers (decided from the URL's response headers)"})
+        fields.append(field)
+    fields += [pa.field(name, dtype, nullable=nullable, metadata={"description": desc}) for name, dtype, nullable, desc in _AUDIT_COLUMNS]
+    return pa.schema(fields, metadata={"tdmcrawl.table": "audit-decisions", "tdmcrawl.schema_version": "1.0"})
+
+
+AUDIT_DECISIONS_SCHEMA = _audit_schema()

@@ -6,10 +6,10 @@ TDMCRAWL_POLICY = {
     "description": (
         "robots.txt is obeyed (RFC 9309), and every machine-readable reservation of text and data "
         "mining or AI training excludes the document: W3C TDMRep, IETF AI preferences Content-Usage, "
-        "robots.txt Content-Signal, RSL, noai/noimageai, ai.txt, robots.txt groups aimed at AI-training "
+        "robots.txt Content-Signal and DisallowAITraining, RSL, noai/noimageai/noml, ai.txt, robots.txt groups aimed at AI-training "
         "crawlers, opt-out registries, and embedded media metadata."
     ),
-    "honour": ["tdmrep", "content-usage", "content-signal", "rsl", "x-robots-tag", "meta-robots", "ai-txt", "registry", "ai-agent", "media"],
+    "honour": ["tdmrep", "content-usage", "content-signal", "disallow-ai-training", "rsl", "x-robots-tag", "meta-robots", "ai-txt", "registry", "ai-agent", "media"],
     "legacy_aipref_as_reservation": True,
     "noindex_as_reservation": False,
 }

@@ -46,6 +46,12 @@ paths; raw UTF-8 Location; odd header bytes                       CR/LF or injec
 PDF, PNG, JSON by Content-Type                 media              excluded ``not-html`` at stage headers, nothing archived
 PNG bytes without Content-Type                 media              excluded ``not-html`` at stage page
 PDF bytes labelled text/html                   media              excluded ``not-html``
+home page whose only links follow </html>      markup             every one of those links followed and stored
+300 unclosed <span>, then text and links       markup             text after the spans kept, its links followed
+3000 unclosed <font>, then text and a link     markup             flattened: text kept, link followed, ``parse_notes`` say so
+React <!-- --> separators inside paragraphs    markup             paragraphs whole in ``text``
+2500 levels of 50 names (past the cap)         markup             stored, ``content_truncated`` parse-depth, the stored
+                                                                  decision's reason ``truncated-parse-depth``
 the whole crawl                                all                finished; one decision per admitted URL; every WARC passes
                                                                   ``warcio check``; Parquet and ``datasets`` load;
                                                                   exit code 0
@@ -73,15 +79,23 @@ from crawler.localsite import ReceivedRequest
 from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
 from tests.chaos import (
     ACCENTED,
+    AFTER_HTML_LINKS,
+    CAPPED_TAIL,
     DEEP_PAGES,
+    DEEP_TAIL,
+    DEEP_TARGETS,
     HOSTILE_LINKS,
     MALFORMED_ESCAPE_LINK,
     MAX_DEPTH,
     MEDIA_BY_HEADER,
+    MARKUP_PAGES,
     NETWORK_PAGES,
+    REACT_SENTENCE,
     REDIRECT_MAX_TIMES,
     RETRY_AFTER_SECONDS,
     RETRY_TIMES,
+    RUNAWAY_TAIL,
+    RUNAWAY_TARGET,
     SIZE_PAGES,
     SLOW_ORIGINS,
     STORM_PAGES,
@@ -529,3 +543,38 @@ def test_untyped_binary_is_excluded_on_its_bytes(chaos: Chaos) -> None:
 def test_a_pdf_labelled_html_is_excluded_on_its_bytes(chaos: Chaos) -> None:
     row = chaos.row("media", "/pdf-labelled-html")
     assert (row["decision"], row["reason"]) == ("excluded", "not-html")
+
+
+# ------------------------------------------------------------------ markup real pages show
+def test_links_after_the_end_of_the_document_are_followed(chaos: Chaos) -> None:
+    for path in (*AFTER_HTML_LINKS, *MARKUP_PAGES):
+        assert chaos.row("markup", path)["decision"] == "stored", path
+    assert "after </body> or </html>" in " ".join(chaos.document("markup", "/")["parse_notes"])
+
+
+def test_text_and_links_under_300_open_spans_are_kept(chaos: Chaos) -> None:
+    document = chaos.document("markup", "/deep")
+    assert DEEP_TAIL in document["text"]
+    assert document["content_truncated"] is None
+    for path in DEEP_TARGETS:
+        assert chaos.row("markup", path)["decision"] == "stored"
+
+
+def test_runaway_nesting_is_flattened_and_said(chaos: Chaos) -> None:
+    document = chaos.document("markup", "/runaway")
+    assert RUNAWAY_TAIL in document["text"]
+    assert any("<font> tags dropped" in note for note in document["parse_notes"])
+    assert chaos.row("markup", RUNAWAY_TARGET)["decision"] == "stored"
+
+
+def test_comment_separated_paragraphs_are_whole(chaos: Chaos) -> None:
+    text = chaos.document("markup", "/react")["text"]
+    assert text.count(REACT_SENTENCE) == 3 and "(part 2)" in text
+
+
+def test_a_page_nested_past_the_cap_says_what_it_lost(chaos: Chaos) -> None:
+    document = chaos.document("markup", "/capped")
+    assert document["content_truncated"] == "parse-depth"
+    assert CAPPED_TAIL not in document["text"]
+    assert any("2048 levels" in note for note in document["parse_notes"])
+    assert chaos.row("markup", "/capped")["reason"] == "truncated-parse-depth"

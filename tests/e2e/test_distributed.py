@@ -22,7 +22,7 @@ import pytest
 
 from crawler.localsite import LocalSite, html
 from tests.audit import note_output, output_of
-from tests.conftest import REPO, CrawlResult
+from tests.conftest import REPO, CrawlResult, run_tdmcrawl
 
 ORIGINS = 3
 PAGES = 14
@@ -195,3 +195,51 @@ def test_a_waiting_worker_takes_the_robots_copy_stored_as_the_lock_went_away(red
     assert not waiter.try_lock(url)
     value = asyncio.run(waiter.wait_for(url, timeout=5))
     assert value is not None and value["body"] == copy["body"]
+
+
+def test_a_worker_started_before_the_crawl_waits_joins_and_works(tmp_path: Path, redis_url: str) -> None:
+    """Workers and the first process start together (a Deployment, a batch
+    job): a worker that comes first waits for the crawl, then takes its share."""
+    site = make_site().start()
+    try:
+        out = tmp_path / "out"
+        early = launch(["worker", "--redis", redis_url, "--out", str(out), "--worker-id", "early", "--wait", "120", "--quiet"])
+        waiting = early.stderr.readline()  # blocks until the worker says it waits
+        assert "waiting for a crawl to be started on " + redis_url in waiting and "giving up in 120 s" in waiting, waiting
+        assert early.poll() is None
+        seeds = [site.url(f"o{o}", "/") for o in range(ORIGINS)]
+        first = launch(["crawl", *seeds, "--out", str(out), "--redis", redis_url, "--worker-id", "w1", "--quiet", *FAST])
+        for process in (first, early):
+            _, stderr = process.communicate(timeout=180)
+            assert process.returncode == 0, stderr[-3000:]
+        summary = run_tdmcrawl("summary", str(out))
+        assert summary.returncode == 0, summary.stderr
+        assert_covered_once(site, out)
+        _, documents = union(out)
+        by_worker = Counter("early" if "-early-" in d["file_path"] else "w1" for d in documents)
+        assert by_worker["early"] > 0 and by_worker["w1"] > 0, by_worker
+    finally:
+        site.stop()
+
+
+def test_a_worker_whose_wait_ends_with_no_crawl_exits_2(redis_url: str) -> None:
+    started = time.monotonic()
+    done = run_tdmcrawl("worker", "--redis", redis_url, "--out", "/nonexistent-never-written", "--wait", "1.5", timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert time.monotonic() - started >= 1.5
+    lines = done.stderr.strip().splitlines()
+    assert "waiting for a crawl to be started" in lines[0]
+    assert lines[-1].startswith("tdmcrawl: error: no crawl has been started on this Redis") and "waited 1.5 s" in lines[-1], lines
+    assert not Path("/nonexistent-never-written").exists()
+    # a scheduler scaling down stops a waiting worker with SIGTERM: stopped on request, exit 0
+    waiting = launch(["worker", "--redis", redis_url, "--out", "/nonexistent-never-written", "--wait", "120"])
+    assert "waiting for a crawl to be started" in waiting.stderr.readline()
+    waiting.send_signal(signal.SIGTERM)
+    _, stderr = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0 and "stopped on request while waiting" in stderr, stderr
+    # an unreachable Redis is waited for the same way, and named
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"redis://127.0.0.1:{probe.getsockname()[1]}/0"
+    done = run_tdmcrawl("worker", "--redis", closed, "--out", "/nonexistent-never-written", "--wait", "0", timeout=60)
+    assert done.returncode == 2 and f"cannot reach Redis at {closed}" in done.stderr, done.stderr

@@ -401,7 +401,10 @@ def test_card_front_matter_is_what_the_hub_reads(demo_out: Path, demo_documents:
     assert configs["documents"].get("default") is True and not configs["decisions"].get("default")
     for name, config in configs.items():
         [files] = config["data_files"]
-        assert files == {"split": "train", "path": f"data/{name}/*.parquet"}
+        # the shard files of the current version by name (a glob would let datasets' cache serve an older version)
+        shards = sorted(p.relative_to(demo_out).as_posix() for p in (demo_out / "data" / name).glob("*.parquet") if not p.name.startswith("."))
+        assert files == {"split": "train", "path": shards} and shards
+        assert "dataset version " in config["description"]
     assert front["pretty_name"] and all(crawl_id in front["pretty_name"] for crawl_id in summary["crawl_ids"])
     assert set(front["language"]) == {row["language"] for row in demo_documents if row["language"]}
     assert front["size_categories"] == ["n<1K"]

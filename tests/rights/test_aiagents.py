@@ -154,3 +154,38 @@ def test_arbitrary_robots_never_raise(body: bytes, path: str) -> None:
     assert isinstance(findings, list)
     for finding in findings:
         assert finding.reason.startswith("ai-agent-restriction:") and finding.restrictive and finding.evidence
+
+
+def test_every_agent_has_its_role_by_a_clause_of_the_written_rule() -> None:
+    from crawler.rights.aiagents import BASES, TRAINING_BASES
+
+    raw = json.loads(resources.files("crawler.rights").joinpath("data/ai_agents.json").read_text("utf-8"))
+    assert set(raw["rule"]) == {"summary", *BASES}
+    for agent in load_agents():
+        assert agent.basis in BASES, agent
+        # the role follows from the clause, for the whole list
+        assert (agent.role == "training") == (agent.basis in TRAINING_BASES), agent
+        assert agent.role != "user" or agent.basis == "on-request", agent
+        assert agent.role != "search" or agent.basis == "index", agent
+        assert not agent.control_only or agent.basis == "control", agent
+
+
+def test_crawlers_publishers_block_for_training_count_as_training() -> None:
+    # cohere-ai (11 of 18 sampled publisher files), Diffbot (builds web datasets),
+    # news-please (news corpora; named in publishers' AI-block lists, e.g. VnExpress),
+    # Poseidon Research Crawler (AI research collection), YouBot ("search engine and LLMs").
+    agents = by_token()
+    for token, basis in (("cohere-ai", "undocumented"), ("Diffbot", "dataset"), ("news-please", "dataset"),
+                         ("Poseidon Research Crawler", "trains"), ("YouBot", "trains")):
+        assert agents[token].role == "training" and agents[token].basis == basis, token
+    # on-request fetchers and documented search indexes stay out
+    assert agents["ChatGPT-User"].role == "user" and agents["OAI-SearchBot"].role == "search"
+    assert agents["Scrapy"].role == "other" and agents["Scrapy"].basis == "tool"
+
+
+def test_a_news_please_group_reserves_training_for_its_paths() -> None:
+    # VnExpress's robots.txt shape: everyone allowed, news-please named and disallowed.
+    robots = RobotsTxt.parse("User-agent: *\nAllow: /\n\nUser-agent: news-please\nDisallow: /\n", ROBOTS_URL)
+    findings = agent_restriction_findings(robots, URL + "/thoi-su/bai-viet-1.html")
+    assert [f.reason for f in findings] == ["ai-agent-restriction:news-please"]
+    assert robots.can_fetch(URL + "/thoi-su/bai-viet-1.html", PRODUCT_TOKEN).allowed

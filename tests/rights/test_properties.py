@@ -994,8 +994,11 @@ def test_parse_page_never_fails_on_any_bytes_and_content_type(body, content_type
         b"\x00" * 1_000_000,
         b"<html><body>" + b"<div>x</div>" * (PAGE_SIZE_LIMIT // 12),
         b"<html><body>" + b"<a href='/l'>x</a>" * (PAGE_SIZE_LIMIT // 18),
+        b"<html><body></body></html>" + b"</body " * 1_000_000,
+        b"<html><body>" + b"<span>" * 3000 + b"<span " * 1_000_000,
     ],
-    ids=["div-100k-deep", "inline-100k-deep", "table-30k-deep", "5k-links", "million-words", "million-nuls", "10MB-of-divs", "10MB-of-one-link"],
+    ids=["div-100k-deep", "inline-100k-deep", "table-30k-deep", "5k-links", "million-words", "million-nuls", "10MB-of-divs", "10MB-of-one-link",
+         "end-tags-without-close-after-html", "runaway-nesting-then-open-tags"],
 )
 def test_parse_page_worst_cases_are_bounded(body):
     page, seconds = timed(lambda: parse_page(body, url=f"{ORIGIN}/page", content_type="text/html"))

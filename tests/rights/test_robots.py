@@ -218,6 +218,22 @@ def test_case_19_percent_encoding() -> None:
     assert not allowed("User-agent: *\nDisallow: /a%2Fb\n", "/a%2Fb")
 
 
+def test_rfc9309_figure_4_row_2_reserved_characters_in_the_query_both_directions() -> None:
+    # RFC 9309 2.2.2 figure 4: /foo/bar?baz=https://foo.bar is encoded as
+    # /foo/bar?baz=https%3A%2F%2Ffoo.bar before comparison, so each spelling
+    # of the rule matches each spelling of the URL.
+    raw, encoded = "/foo/bar?baz=https://foo.bar", "/foo/bar?baz=https%3A%2F%2Ffoo.bar"
+    for rule in (raw, encoded):
+        for url in (raw, encoded, encoded.lower().replace("/foo/bar?baz=", "/foo/bar?baz=")):
+            assert not allowed(f"User-agent: *\nDisallow: {rule}\n", url), (rule, url)
+    # an Allow of one spelling wins over Disallow: / for the other spelling too
+    assert allowed(f"User-agent: *\nDisallow: /\nAllow: {raw}\n", encoded)
+    assert allowed(f"User-agent: *\nDisallow: /\nAllow: {encoded}\n", raw)
+    # in the path, %2F stays apart from / (RFC 3986: a delimiter is not data)
+    assert allowed("User-agent: *\nDisallow: /a%2Fb?x\n", "/a/b?x")
+    assert not allowed("User-agent: *\nDisallow: /r?u=a/b\n", "/r?u=a%2fb")
+
+
 def test_tilde_and_non_ascii_paths() -> None:
     assert not allowed("User-agent: *\nDisallow: /%7Ejoe\n", "/~joe/index.html")
     assert not allowed("User-agent: *\nDisallow: /~joe\n", "/%7Ejoe/index.html")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.rights.evidence import FindingKind, Usage, Use
-from crawler.rights.policy import decide
+from crawler.rights.policy import PolicyProfile, decide
 from crawler.rights.rsl import (
     RSL_PARSE_LIMIT_BYTES,
     RslContent,
@@ -147,7 +147,7 @@ def test_usage_tokens_are_case_sensitive_and_unknown_ones_noted():
     findings = rsl_findings(doc, "https://ex.com/x")
     assert [(f.reason, f.restrictive) for f in findings] == [("rsl-unknown-usage-token", False)]
     assert findings[0].evidence[1].value == "AI-Train ai-search"
-    assert combined_usage(findings) == Usage()
+    assert combined_usage(findings) == Usage()  # a licence without permits names no permission
     terms = doc.contents[0].licenses[0]
     assert terms.prohibits == {"usage": frozenset({"AI-Train", "ai-search"})}
     mixed = doc_of('<content url="/"><license><prohibits type="usage">ai-train,AI-ALL</prohibits></license></content>')
@@ -171,34 +171,110 @@ def test_terms_record_user_and_geo_types():
 # -- payment -------------------------------------------------------------------
 
 
-def test_payment_other_than_free_means_no_fetch():
+def test_a_paid_licence_is_a_training_reservation_not_a_fetch_gate():
     doc = doc_of(
         '<content url="/"><license><permits type="usage">ai-train</permits>'
         '<payment type="training"><amount currency="USD">10</amount></payment></license></content>'
     )
     findings = rsl_findings(doc, "https://ex.com/x")
     found = by_reason(findings)
-    assert found["rsl-payment-required"].kind is FindingKind.FETCH
-    assert "payment: training" == found["rsl-payment-required"].evidence[1].value
+    reservation = found["rsl-payment-required:training"]
+    assert reservation.kind is FindingKind.USE and reservation.restrictive
+    assert reservation.usage.train is Use.DENY and reservation.usage.tdm is Use.DENY
+    assert "payment: training" in reservation.evidence[1].value
     # a permission that must be paid for is not recorded as ours
     assert "rsl-permits-ai-train" not in found
-    assert decide(findings).reason == "rsl-payment-required"
+    assert decide(findings).reason == "rsl-payment-required:training"
+    research = PolicyProfile(name="research-exception", honoured=frozenset())
+    assert not decide(findings, research).excluded
+    assert decide(findings, research).reservations == ("rsl-payment-required:training",)
 
 
-def test_free_payment_or_a_free_alternative_licence_is_not_payment_required():
+def test_free_payment_or_a_free_alternative_licence_for_training_is_not_a_reservation():
     free = doc_of('<content url="/"><license><payment type="free"/></license></content>')
     assert rsl_findings(free, "https://ex.com/x") == []
     alternative = doc_of(
         '<content url="/"><license><payment type="purchase"/></license>'
-        '<license><permits type="usage">search</permits></license></content>'
+        '<license><permits type="usage">search ai-train</permits></license></content>'
     )
-    assert "rsl-payment-required" not in by_reason(rsl_findings(alternative, "https://ex.com/x"))
+    found = by_reason(rsl_findings(alternative, "https://ex.com/x"))
+    assert list(found) == ["rsl-permits-ai-train"]
 
 
-def test_payment_without_type_or_unknown_type_is_payment_required():
-    for payment in ('<payment/>', '<payment type="attribution"/>', '<payment type="whatever"/>'):
-        doc = doc_of(f'<content url="/"><license>{payment}</license></content>')
-        assert "rsl-payment-required" in by_reason(rsl_findings(doc, "https://ex.com/x")), payment
+def test_permits_only_under_a_subscription_is_a_reservation_naming_it():
+    # mcpjunction.ai/license.xml (rickstek/mcpjunction public/license.xml @963b701):
+    # search free, ai-input for attribution, ai-train only under a subscription.
+    doc = doc_of(
+        '<content url="/">'
+        '<license><permits type="usage">search</permits><payment type="free"/></license>'
+        '<license><permits type="usage">ai-input</permits><payment type="attribution"><custom>https://ex.com/l</custom></payment></license>'
+        '<license><permits type="usage">ai-train</permits><payment type="subscription"><custom>https://ex.com/l</custom></payment></license>'
+        "</content>"
+    )
+    findings = rsl_findings(doc, "https://ex.com/servers/github")
+    decision = decide(findings)
+    assert decision.excluded and decision.reason == "rsl-payment-required:subscription"
+    assert "permits usage: ai-train" in decision.evidence[1].value
+    usage = combined_usage(findings)
+    assert usage.train is Use.DENY and usage.search is Use.ALLOW and usage.ai_input is Use.ALLOW
+
+
+def test_attribution_is_a_condition_we_meet_and_the_licence_is_recorded():
+    # adrianofoschi.com/license.xml (adrianofoschi/adrianofoschi.github.io public/license.xml @f5935ea):
+    # every use, the price is attribution under CC BY 4.0.
+    doc = doc_of(
+        '<content url="/"><license><permits type="usage">all</permits><payment type="attribution">'
+        "<standard>https://creativecommons.org/licenses/by/4.0/</standard></payment></license></content>"
+    )
+    findings = rsl_findings(doc, "https://ex.com/blog/post")
+    assert [(f.reason, f.kind, f.restrictive) for f in findings] == [("rsl-permits-ai-train", FindingKind.USE, False)]
+    assert not decide(findings).excluded
+    licence = findings[0].evidence[1]
+    assert "payment: attribution" in licence.value and "creativecommons.org/licenses/by/4.0" in licence.value
+    assert "condition: attribution" in licence.note
+
+
+def test_a_typeless_empty_payment_is_free_but_one_naming_a_process_or_an_unknown_type_is_not():
+    empty = doc_of('<content url="/"><license><permits type="usage">all</permits><payment/></license></content>')
+    assert [f.reason for f in rsl_findings(empty, "https://ex.com/x")] == ["rsl-permits-ai-train"]
+    for payment, reason in (
+        ("<payment><custom>https://ex.com/ai-license-request</custom></payment>", "rsl-payment-required:unspecified"),
+        ('<payment type="whatever"/>', "rsl-payment-required:whatever"),
+        ('<payment type="contribution"/>', "rsl-payment-required:contribution"),
+        ('<payment type="crawl"><amount currency="USD">0.015</amount></payment>', "rsl-payment-required:crawl"),
+    ):
+        doc = doc_of(f'<content url="/"><license><permits type="usage">ai-all</permits>{payment}</license></content>')
+        found = by_reason(rsl_findings(doc, "https://ex.com/x"))
+        assert reason in found and found[reason].kind is FindingKind.USE, payment
+
+
+def test_a_usage_permits_allows_only_what_it_lists():
+    # RSL 1.0 3.5: with a <permits type="usage">, only the listed usages are licensed.
+    doc = doc_of('<content url="/"><license><permits type="usage">search ai-input</permits></license></content>')
+    findings = rsl_findings(doc, "https://ex.com/x")
+    found = by_reason(findings)
+    assert found["rsl-not-licensed-ai-train"].restrictive
+    assert found["rsl-permits-use"].usage.search is Use.ALLOW
+    assert decide(findings).reason == "rsl-not-licensed-ai-train"
+
+
+def test_train_ai_is_read_as_ai_train():
+    # sourcelibrary.org/license.xml (Embassy-of-the-Free-Mind/sourcelibrary-v2 public/license.xml @a3c9720):
+    # the second licence prohibits "train-ai", the spelling of RSL's "prohibit AI training" template.
+    doc = doc_of(
+        '<content url="https://ex.com/">'
+        '<license><permits type="usage">search</permits><permits type="usage">ai-input</permits>'
+        '<payment type="attribution"><standard>https://creativecommons.org/licenses/by-sa/4.0/</standard></payment></license>'
+        '<license><prohibits type="usage">train-ai</prohibits><payment type="purchase"><custom>https://ex.com/l</custom></payment></license>'
+        "</content>"
+    )
+    findings = rsl_findings(doc, "https://ex.com/book/x")
+    found = by_reason(findings)
+    assert "rsl-unknown-usage-token" not in found
+    prohibits = found["rsl-prohibits-ai-train"]
+    assert prohibits.usage.train is Use.DENY
+    assert "train-ai = ai-train" in prohibits.evidence[1].note
+    assert all(f.kind is FindingKind.USE for f in findings)  # fetched: the payments gate nothing
 
 
 # -- matching ------------------------------------------------------------------
@@ -448,3 +524,37 @@ def test_content_count_is_bounded_and_noted():
     doc = doc_of(inner)
     assert len(doc.contents) == MAX_CONTENTS
     assert "more than" in doc.note
+
+
+def test_the_record_names_the_attribution_licence_of_a_stored_page():
+    from crawler.rights.robots import RobotsTxt
+    from crawler.rights.stages import OriginRights, PolicyFile, assess_request
+
+    doc = doc_of(
+        '<content url="/"><license><permits type="usage">all</permits><payment type="attribution">'
+        "<standard>https://creativecommons.org/licenses/by/4.0/</standard></payment></license></content>"
+    )
+    robots = RobotsTxt.parse("License: https://ex.com/license.xml\nUser-agent: *\nAllow: /\n", "https://ex.com/robots.txt")
+    origin = OriginRights("https://ex.com", robots, PolicyFile("robots", "https://ex.com/robots.txt", "ok"), rsl=(doc,))
+    record = assess_request("https://ex.com/post", origin, "tdmcrawl").with_headers(200, []).with_page([]).record()
+    assert record["reservations"] == [] and record["usage_train"] == "allow"
+    assert record["rsl"].startswith('rsl-permits-ai-train: <content url="/"> | permits usage: all; payment: attribution')
+    assert "creativecommons.org/licenses/by/4.0/" in record["rsl"]
+
+
+def test_a_licence_for_other_user_classes_grants_us_nothing():
+    only_commercial = doc_of(
+        '<content url="/"><license><permits type="usage">all</permits><permits type="user">commercial</permits>'
+        '<payment type="free"/></license></content>'
+    )
+    assert decide(rsl_findings(only_commercial, "https://ex.com/x")).reason == "rsl-not-licensed-ai-train"
+    research = doc_of(
+        '<content url="/"><license><permits type="usage">ai-train</permits><permits type="user">non-commercial education</permits>'
+        "</license></content>"
+    )
+    assert [f.reason for f in rsl_findings(research, "https://ex.com/x")] == ["rsl-permits-ai-train"]
+    not_for_us = doc_of(
+        '<content url="/"><license><permits type="usage">all</permits><prohibits type="user">non-commercial</prohibits>'
+        "</license></content>"
+    )
+    assert decide(rsl_findings(not_for_us, "https://ex.com/x")).reason == "rsl-not-licensed-ai-train"

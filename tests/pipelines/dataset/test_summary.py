@@ -262,6 +262,8 @@ def listed_files(stdout: str) -> dict[str, int]:
     assert lines[0].startswith("would upload "), stdout
     listed = {}
     for line in lines[1:]:
+        if line.startswith("would delete"):
+            break
         path, size = line.strip().rsplit("  ", 1)
         listed[path] = int(size)
     return listed
@@ -294,7 +296,7 @@ def test_push_dry_run_lists_the_dataset_and_nothing_else(demo_copy: Path) -> Non
     from huggingface_hub.hf_api import DEFAULT_IGNORE_PATTERNS
     from huggingface_hub.utils import filter_repo_objects
 
-    from crawler.commands.dataset import PUSH_ALWAYS_EXCLUDED
+    from pipelines.dataset.push import PUSH_ALWAYS_EXCLUDED
 
     every_file = [path.relative_to(out).as_posix() for path in sorted(out.glob("**/*")) if path.is_file()]
     assert sorted(filter_repo_objects(every_file, ignore_patterns=PUSH_ALWAYS_EXCLUDED + DEFAULT_IGNORE_PATTERNS)) == sorted(listed)
@@ -303,6 +305,7 @@ def test_push_dry_run_lists_the_dataset_and_nothing_else(demo_copy: Path) -> Non
     assert any(p.startswith("warc/") for p in listed) and any(p.startswith("wet/") for p in listed) and any(p.startswith("policy/") for p in listed)
     assert not any(p.startswith(".job/") for p in listed)
     assert "me/ds" in done.stdout.splitlines()[0]
+    assert done.stdout.strip().splitlines()[-1].startswith("would delete: unknown, the Hub cannot be asked (offline)")
 
 
 def test_push_without_a_card_fails_in_one_line(demo_copy: Path) -> None:
