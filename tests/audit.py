@@ -71,15 +71,15 @@ def _policy_urls(out: Path) -> set[str]:
 
 
 def _evidence_urls(row: dict[str, Any]) -> set[str]:
-    """URLs of the redirect chain a decision's evidence names (signal ``redirect``)."""
+    """URLs of the redirect chain a decision's evidence names (signal ``redirect``, one per hop)."""
     try:
         evidence = json.loads(row.get("evidence_json") or "[]")
     except ValueError:
         return set()
     urls: set[str] = set()
     for item in evidence:
-        if isinstance(item, dict) and item.get("signal") == "redirect":
-            urls.update(hop.strip() for hop in str(item.get("value", "")).split(" -> ") if hop.strip())
+        if isinstance(item, dict) and item.get("signal") == "redirect" and item.get("source"):
+            urls.add(str(item["source"]))
     return urls
 
 
