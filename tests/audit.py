@@ -5,8 +5,9 @@ A request is accounted for when it fetched a policy file (robots.txt,
 tdmrep.json, ai.txt, and every file the ``policy/`` WARC archives, with the
 redirects that led to it), or when a decision row names its URL: as ``url``,
 as ``final_url``, or as a hop of the redirect chain its evidence names. A
-stored page must also have its document row, and every URL a finished crawl
-admitted to its frontier journal must have been decided.
+stored page must also have its document row (unless a removal recorded in
+``data/removals`` took it out), and every URL a finished crawl admitted to
+its frontier journal must have been decided.
 
 Servers and outputs are matched by port and path: a loopback origin is one
 port, whatever host name the crawl used for it.
@@ -27,6 +28,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from crawler.localsite import LocalSite
+from pipelines.dataset.removals import removed_url_matcher
 
 POLICY_PATHS = frozenset({"/robots.txt", "/.well-known/tdmrep.json", "/ai.txt"})
 
@@ -69,15 +71,15 @@ def _policy_urls(out: Path) -> set[str]:
 
 
 def _evidence_urls(row: dict[str, Any]) -> set[str]:
-    """URLs of the redirect chain a decision's evidence names (signal ``redirect``)."""
+    """URLs of the redirect chain a decision's evidence names (signal ``redirect``, one per hop)."""
     try:
         evidence = json.loads(row.get("evidence_json") or "[]")
     except ValueError:
         return set()
     urls: set[str] = set()
     for item in evidence:
-        if isinstance(item, dict) and item.get("signal") == "redirect":
-            urls.update(hop.strip() for hop in str(item.get("value", "")).split(" -> ") if hop.strip())
+        if isinstance(item, dict) and item.get("signal") == "redirect" and item.get("source"):
+            urls.add(str(item["source"]))
     return urls
 
 
@@ -118,13 +120,14 @@ class Audit:
         decisions = _rows(out / "data" / "decisions")
         documents = _rows(out / "data" / "documents")
         document_ids = {d["id"] for d in documents}
+        removed = removed_url_matcher(out)  # `tdmcrawl remove` takes stored pages' rows out on request
         decided = {row["url"] for row in decisions}
         for row in decisions:
             for url in (row["url"], row.get("final_url"), *_evidence_urls(row)):
                 key = request_key(url) if url else None
                 if key is not None:
                     self.accounted.add(key)
-            if row["decision"] == "stored" and row.get("document_id") not in document_ids:
+            if row["decision"] == "stored" and row.get("document_id") not in document_ids and not (removed(row["url"]) or removed(row.get("final_url"))):
                 self.problems.append(f"{out.name}: {row['url']} is stored, but no document row has id {row.get('document_id')}")
         for document in documents:
             for url in (document["url"], *(document.get("fetch_redirect_chain") or ())):
