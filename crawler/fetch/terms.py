@@ -142,13 +142,16 @@ class TermsFinder:
             fetched = await self.files.fetch(link.url, "tos")
             if fetched.failed:
                 failed = (link.url, fetched.error or f"HTTP {fetched.status}")
-                continue
-            if not 200 <= (fetched.status or 0) < 300:
+                if fetched.status is not None:
+                    self.files.record("tos", fetched, f"unreachable-{fetched.status}")  # archived: every request is accounted for
                 continue
             media = (fetched.content_type or "").split(";", 1)[0].strip().lower()
-            if media and media not in TERMS_MEDIA_TYPES:
-                continue
-            if must_look_like_terms and not terms.looks_like_terms(fetched.body, fetched.content_type):
+            if (
+                not 200 <= (fetched.status or 0) < 300
+                or (media and media not in TERMS_MEDIA_TYPES)
+                or (must_look_like_terms and not terms.looks_like_terms(fetched.body, fetched.content_type))
+            ):
+                self.files.record("tos", fetched, f"not-terms-{fetched.status}")  # archived: every request is accounted for
                 continue
             policy_file = self.files.record("tos", fetched, "ok-truncated" if fetched.truncated else "ok")
             final_url = fetched.response.url if fetched.response is not None else link.url
