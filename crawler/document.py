@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from crawler.rights.embedded import PACKAGE_MAX_BYTES, XMP_MAX_BYTES, EmbeddedRights, read_epub_package, read_pdf_info, read_xmp
-from crawler.workers import ExtractionTimeout
+from crawler.workers import ExtractionTimeout, check_deadline
 
 PDF, EPUB = "pdf", "epub"
 KINDS = (PDF, EPUB)
@@ -182,6 +182,9 @@ def pypdf_version() -> str:
 
 
 def _failure_of(error: BaseException, step: str) -> DocumentFailure:
+    # pypdf may wrap the alarm's ExtractionTimeout in an error of its own: past
+    # the deadline, any failure is the time limit.
+    check_deadline()
     name = type(error).__name__
     message = " ".join(str(error).split())[:200]
     if name == "LimitReachedError":
@@ -278,6 +281,7 @@ def _pdf_text(reader: Any, options: DocumentOptions) -> "str | DocumentFailure":
     size = 0
     count = 0
     for page in reader.pages:
+        check_deadline()
         count += 1
         if count > options.max_pages:
             return DocumentFailure("document-too-many-pages", f"more than {options.max_pages} pages in the page tree")
@@ -464,6 +468,7 @@ def _epub_text(epub: _Epub, options: DocumentOptions) -> "str | DocumentFailure"
     parts: list[str] = []
     size = 0
     for name in epub.chapters:
+        check_deadline()
         try:
             data = epub.budget.read(epub.archive, name, EPUB_MAX_MEMBER_BYTES)
         except _TooLarge as error:

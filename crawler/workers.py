@@ -48,6 +48,15 @@ WORKER_NICENESS = 5  # workers do batch work; the reactor's process answers firs
 
 
 _IN_WORKER = False  # True in a worker process of the pool (never in the crawl process)
+_deadline: float | None = None  # monotonic time the current job_limits block must end by
+
+
+def check_deadline() -> None:
+    """Raise ``ExtractionTimeout`` once the current job's own time limit has
+    passed: called between pages, so a parser that swallows the alarm (pypdf
+    catches ``Exception`` around its steps) still stops at the next page."""
+    if _deadline is not None and time.monotonic() > _deadline:
+        raise ExtractionTimeout("per-document time limit reached")
 
 
 def _address_space() -> int:
@@ -72,8 +81,10 @@ def job_limits(seconds: float | None = None, memory_bytes: int | None = None) ->
     import resource
 
     previous = resource.getrlimit(resource.RLIMIT_AS)
+    global _deadline
     timed = bool(seconds and seconds > 0)
     if timed:
+        _deadline = time.monotonic() + float(seconds or 0)
         # Repeating: a parser that catches Exception around its own steps (pypdf
         # does) may swallow one ExtractionTimeout, not every one after it.
         signal.setitimer(signal.ITIMER_REAL, seconds, min(0.5, seconds))
@@ -89,6 +100,7 @@ def job_limits(seconds: float | None = None, memory_bytes: int | None = None) ->
     finally:
         if timed:
             signal.setitimer(signal.ITIMER_REAL, 0)
+            _deadline = None
         if capped:
             resource.setrlimit(resource.RLIMIT_AS, previous)
 

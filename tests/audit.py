@@ -5,8 +5,9 @@ A request is accounted for when it fetched a policy file (robots.txt,
 tdmrep.json, ai.txt, and every file the ``policy/`` WARC archives, with the
 redirects that led to it), or when a decision row names its URL: as ``url``,
 as ``final_url``, or as a hop of the redirect chain its evidence names. A
-stored page must also have its document row, and every URL a finished crawl
-admitted to its frontier journal must have been decided.
+stored page must also have its document row (unless a removal recorded in
+``data/removals`` took it out), and every URL a finished crawl admitted to
+its frontier journal must have been decided.
 
 Servers and outputs are matched by port and path: a loopback origin is one
 port, whatever host name the crawl used for it.
@@ -27,6 +28,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from crawler.localsite import LocalSite
+from pipelines.dataset.removals import removed_url_matcher
 
 POLICY_PATHS = frozenset({"/robots.txt", "/.well-known/tdmrep.json", "/ai.txt"})
 
@@ -121,6 +123,7 @@ class Audit:
         decisions = _rows(out / "data" / "decisions")
         documents = _rows(out / "data" / "documents")
         document_ids = {d["id"] for d in documents}
+        removed = removed_url_matcher(out)  # `tdmcrawl remove` takes stored pages' rows out on request
         decided = {row["url"] for row in decisions}
         for row in decisions:
             for url in (row["url"], row.get("final_url"), *_evidence_urls(row)):

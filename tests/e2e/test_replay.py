@@ -8,7 +8,9 @@ pywb runs from a virtualenv of its own: pywb 2.10 (the latest) pins
 ``redis==2.10.6`` and ``fakeredis<1.0``, which cannot live beside the
 ``redis>=4.2`` that scrapy-redis 0.9 needs; installed together, pip falls back
 to pywb 2.8.0 with gevent 22.10, whose ``wayback`` script does not start
-(``pkg_resources.DistributionNotFound: zope.interface``). So pywb is not one
+(``pkg_resources.DistributionNotFound: zope.interface``); and pywb's
+``brotlipy`` replaces the ``brotli`` module Scrapy decodes brotli bodies with
+(a brotli bomb then fails as ``fetch-attribute-error``). So pywb is not one
 of tdmcrawl's test dependencies. ``TDMCRAWL_TEST_PYWB`` may
 name the ``bin`` folder of such a virtualenv (``.ci/run`` makes one);
 otherwise the tests make one with ``pip install pywb`` once per session.
