@@ -117,9 +117,6 @@ class Audit:
     problems: list[str] = field(default_factory=list)
 
     def add_output(self, out: Path) -> None:
-        from pipelines.dataset.removals import removed_url_matcher
-
-        removed = removed_url_matcher(out)  # `tdmcrawl remove` took these documents on request; the rows stay
         decisions = _rows(out / "data" / "decisions")
         documents = _rows(out / "data" / "documents")
         document_ids = {d["id"] for d in documents}
