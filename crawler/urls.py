@@ -136,6 +136,16 @@ def registered_domain(host: str) -> str:
     return host
 
 
+def parent_origins(origin: Origin) -> tuple[Origin, ...]:
+    """The origins a subdomain inherits site-wide documents (terms of service)
+    from: its registered domain and that domain's ``www.``, same scheme and
+    port; none for a registered domain itself, ``www.`` of one, or an IP address."""
+    domain = registered_domain(origin.host)
+    if not domain or domain == origin.host or address_class(origin.host) != "invalid":
+        return ()
+    return tuple(Origin(origin.scheme, host, origin.port) for host in (domain, "www." + domain) if host != origin.host)
+
+
 def is_loopback_host(host: str) -> bool:
     """True for ``localhost`` and loopback address literals (127.0.0.0/8, ::1)."""
     return host.lower().rstrip(".") == "localhost" or address_class(host) == "loopback"

@@ -194,6 +194,8 @@ class WarcPipeline:
                 via=item.capture.via,
                 document_id=previous.document_id,
                 policy_digests=item.policy_digests,
+                tos_url=item.tos_url,
+                tos_digest=item.tos_digest,
             ),
         )
         return item

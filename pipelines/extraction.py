@@ -127,6 +127,7 @@ def metadata_fields(row: dict[str, Any], capture: Capture, embedded: tuple[tuple
         ("content-signal", row.get("content_signal") or ""),
         ("x-robots-tag", row.get("x_robots_tag") or ""),
         ("meta-robots", row.get("meta_robots") or ""),
+        ("terms-of-service", f"{row.get('tos_url')} {row.get('tos_digest') or ''} {' '.join(row.get('tos_said') or ())}".strip() if row.get("tos_url") else ""),
         ("license-detected", row.get("license") or ""),
         ("license-source", row.get("license_source") or ""),
         ("policy-profile", row.get("policy_profile") or ""),
@@ -146,7 +147,7 @@ def metadata_fields(row: dict[str, Any], capture: Capture, embedded: tuple[tuple
 RIGHTS_COLUMNS = (
     "robots_allowed", "robots_rule", "robots_txt_url", "robots_txt_digest", "robots_txt_status", "robots_txt_fetch_time",
     "tdm_reservation", "tdm_source", "tdm_policy", "content_usage", "content_usage_train_ai", "content_signal",
-    "x_robots_tag", "meta_robots", "robots_directives", "ai_agent_restrictions", "rsl", "reservations",
+    "x_robots_tag", "meta_robots", "robots_directives", "ai_agent_restrictions", "rsl", "tos_url", "tos_digest", "tos_said", "reservations",
     "usage_train", "usage_tdm", "usage_ai_input", "usage_search", "policy_profile", "rights_evidence",
 )
 

@@ -66,6 +66,8 @@ class DocumentsPipeline:
             document_id=row.get("id"),
             policy_digests=item.policy_digests,
             reservations=item.reservations,
+            tos_url=row.get("tos_url"),
+            tos_digest=row.get("tos_digest"),
         )
         self.crawler.signals.send_catch_log(decision_recorded, record=record)
         return item

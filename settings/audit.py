@@ -15,3 +15,6 @@ EXTENSIONS = {
 }
 CONCURRENT_REQUESTS = 128  # page requests waiting for their origin's policy files count here too
 TDMCRAWL_WORKERS = 0  # nothing to parse
+# An audit requests policy files only: finding the terms of service means reading
+# each site's home page, a page, so the audit does not look them up (a crawl does).
+TDMCRAWL_FETCH_TOS = False

@@ -39,3 +39,16 @@ def test_registered_domain_offline() -> None:
     assert registered_domain("www.news.example.co.uk") == "example.co.uk"
     assert registered_domain("127.0.0.1") == "127.0.0.1"
     assert registered_domain("localhost") == "localhost"
+
+
+def test_parent_origins_of_a_subdomain_are_its_registered_domain_and_www() -> None:
+    from crawler.urls import Origin, parent_origins
+
+    assert parent_origins(Origin("https", "blog.example.co.uk", 443)) == (
+        Origin("https", "example.co.uk", 443),
+        Origin("https", "www.example.co.uk", 443),
+    )
+    assert parent_origins(Origin("http", "www.example.org", 8080)) == (Origin("http", "example.org", 8080),)
+    assert parent_origins(Origin("https", "example.org", 443)) == ()
+    assert parent_origins(Origin("http", "127.0.0.1", 8000)) == ()
+    assert parent_origins(Origin("http", "localhost", 8000)) == ()

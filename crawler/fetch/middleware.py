@@ -5,8 +5,9 @@ A downloader middleware that replaces Scrapy's ``RobotsTxtMiddleware``:
 
 * before a request: the address guard (:mod:`crawler.fetch.addresses`), the
   origin's policy files (:mod:`crawler.fetch.origins`: robots.txt, then
-  tdmrep.json, ai.txt and the RSL documents robots.txt names, fetched once and
-  cached per scheme + host + port for at most 24 hours), the opt-out
+  tdmrep.json, ai.txt and the RSL documents robots.txt names, then the terms of
+  service (:mod:`crawler.fetch.terms`), fetched once and cached per scheme +
+  host + port for at most 24 hours), the opt-out
   registries (:mod:`crawler.fetch.registries`) and the rights core's
   request-stage decision. An origin whose robots.txt is unreachable (5xx,
   429, network error) is not crawled: its requests are parked and the file
@@ -40,6 +41,7 @@ from crawler.fetch.addresses import AddressGuard
 from crawler.fetch.origins import Origins, Unreachable
 from crawler.fetch.policy_files import PolicyFiles
 from crawler.fetch.registries import Registries
+from crawler.fetch.terms import TermsFinder
 from crawler.fetch.responses import header_pairs
 from crawler.model.decisions import EXCLUDED, STAGE_HEADERS, STAGE_REQUEST, DecisionRecord
 from crawler.model.meta import (
@@ -60,6 +62,7 @@ from crawler.page import HTML_TYPES
 from crawler.rights.evidence import Evidence
 from crawler.rights.policy import PolicyProfile
 from crawler.rights.stages import OriginRights, RightsAssessment, assess_request
+from crawler.rights.tos import SiteTerms
 from crawler.signals import record_decision
 from crawler.urls import Origin, origin_of
 
@@ -79,6 +82,7 @@ class RightsMiddleware:
     ``TDMCRAWL_RIGHTS_ENABLED``, ``TDMCRAWL_ROBOTS_CACHE_TTL``,
     ``TDMCRAWL_ROBOTS_RETRY_TIMES``, ``TDMCRAWL_ROBOTS_RETRY_DELAY``,
     ``TDMCRAWL_FETCH_TDMREP``, ``TDMCRAWL_FETCH_AITXT``, ``TDMCRAWL_FETCH_RSL``,
+    ``TDMCRAWL_FETCH_TOS``, ``TDMCRAWL_TOS_COMMON_PATHS``,
     ``TDMCRAWL_ALLOW_PRIVATE_ADDRESSES``, ``TDMCRAWL_DECOMPRESSION_RATIO``,
     ``TDMCRAWL_DECOMPRESSION_FLOOR``, ``TDMCRAWL_REGISTRY_…``, ``TDMCRAWL_REDIS_URL``."""
 
@@ -97,6 +101,8 @@ class RightsMiddleware:
         fetch_tdmrep: bool,
         fetch_aitxt: bool,
         fetch_rsl: bool,
+        fetch_tos: bool,
+        tos_common_paths: int,
         download_maxsize: int,
         decompression_ratio: float,
         decompression_floor: int,
@@ -112,6 +118,10 @@ class RightsMiddleware:
             crawler, files, token=token, ttl=ttl, retry_times=retry_times, retry_delay=retry_delay,
             fetch_tdmrep=fetch_tdmrep, fetch_aitxt=fetch_aitxt, fetch_rsl=fetch_rsl, exclude_parked=self._exclude_parked,
         )
+        if fetch_tos:
+            self.origins.terms = TermsFinder(
+                crawler, files, guard, registries, token=token, profile=profile, common_paths=tos_common_paths, robots_of=self.origins.robots_of,
+            )
         self.download_maxsize = download_maxsize
         self.decompression_ratio = decompression_ratio
         self.decompression_floor = decompression_floor
@@ -151,6 +161,8 @@ class RightsMiddleware:
             fetch_tdmrep=settings.getbool("TDMCRAWL_FETCH_TDMREP"),
             fetch_aitxt=settings.getbool("TDMCRAWL_FETCH_AITXT"),
             fetch_rsl=settings.getbool("TDMCRAWL_FETCH_RSL"),
+            fetch_tos=settings.getbool("TDMCRAWL_FETCH_TOS"),
+            tos_common_paths=settings.getint("TDMCRAWL_TOS_COMMON_PATHS"),
             download_maxsize=settings.getint("DOWNLOAD_MAXSIZE"),
             decompression_ratio=settings.getfloat("TDMCRAWL_DECOMPRESSION_RATIO"),
             decompression_floor=settings.getint("TDMCRAWL_DECOMPRESSION_FLOOR"),
@@ -207,6 +219,7 @@ class RightsMiddleware:
                 stage=STAGE_REQUEST,
                 policy_digests=state.digests,
                 reservations=decision.reservations,
+                terms=state.tos,
             )
         request.meta[META_ASSESSMENT] = assessment
         return None
@@ -229,8 +242,11 @@ class RightsMiddleware:
         decision: str = EXCLUDED,
         policy_digests: tuple[str, ...] = (),
         reservations: tuple[str, ...] = (),
+        terms: SiteTerms | None = None,
     ) -> None:
-        record_decision(self.crawler, DecisionRecord.for_request(request, decision, reason, evidence, stage=stage, status=status, policy_digests=policy_digests, reservations=reservations))
+        record_decision(self.crawler, DecisionRecord.for_request(
+            request, decision, reason, evidence, stage=stage, status=status, policy_digests=policy_digests, reservations=reservations, terms=terms,
+        ))
         raise Decided(f"{decision}: {reason}")
 
     def _exclude_parked(self, request: Request, unreachable: Unreachable, origin: Origin) -> None:

@@ -6,7 +6,10 @@ all, 5xx/429/network error unreachable), then tdmrep.json, ai.txt and the RSL
 documents robots.txt names; an unreachable robots.txt parks the origin's
 requests and retries with back-off, falls back to the last good copy when
 there is one, and excludes the parked requests when the retries are spent.
-Sends ``origin_rights_loaded`` each time an origin's rights are (re)loaded.
+Sends ``origin_rights_loaded`` each time an origin's rights are (re)loaded,
+then (with a :class:`crawler.fetch.terms.TermsFinder` in ``terms``) looks up the
+origin's terms of service before its parked requests go: politeness knows the
+origin's Crawl-delay by then, so the terms lookup keeps to it.
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ class Origins:
         self.fetch_rsl = fetch_rsl
         self.exclude_parked = exclude_parked
         self.entries: dict[str, _OriginEntry] = {}
+        self.terms: Any = None  # a crawler.fetch.terms.TermsFinder, when terms of service are looked up
 
     async def rights(self, origin: Origin) -> OriginRights | Unreachable:
         """The origin's rights, loaded once (concurrent callers wait for the one load)."""
@@ -130,11 +134,24 @@ class Origins:
             entry.last_good_robots, entry.last_good_file = robots, robots_file
         entry.unreachable = None
         rights = await self._with_other_files(origin, robots, robots_file)
+        self.crawler.signals.send_catch_log(origin_rights_loaded, origin=str(origin), rights=rights)
+        if self.terms is not None:
+            rights = await self.terms.add_to(origin, rights)
         entry.rights = rights
         entry.fetched_at = time.time()
-        self.crawler.signals.send_catch_log(origin_rights_loaded, origin=str(origin), rights=rights)
         self._release_parked(origin, entry)
         return rights
+
+    async def robots_of(self, origin: Origin) -> RobotsTxt | None:
+        """robots.txt of an origin, for one request to it outside its own crawl
+        (a terms page linked from another host): the origin's copy when it is
+        loaded, else fetched (and archived) now; None when it is unreachable."""
+        entry = self.entries.get(str(origin))
+        if entry is not None and entry.rights is not None:
+            return entry.rights.robots
+        fetched = await self.files.fetch(origin.url("/robots.txt"), "robots")
+        _file, robots, outcome = self._read_robots(fetched)
+        return None if outcome.kind == UNREACHABLE else robots
 
     def _unreachable(self, origin: Origin, entry: _OriginEntry, outcome: RobotsOutcome, robots_url: str) -> Unreachable:
         attempts = (entry.unreachable.attempts if entry.unreachable else 0) + 1

@@ -1,5 +1,6 @@
-"""Downloading policy files: robots.txt, tdmrep.json, ai.txt and the RSL
-documents robots.txt names.
+"""Downloading policy files: robots.txt, tdmrep.json, ai.txt, the RSL
+documents robots.txt names, and the terms of service (with the home page read
+for the link to them).
 
 Owns how one is fetched: through the engine at high priority, redirects
 followed by hand (at most RFC 9309's five, each hop's address checked), no
@@ -31,6 +32,7 @@ from crawler.rights.robotsfetch import MAX_REDIRECTS
 from crawler.rights.rsl import RSL_PARSE_LIMIT_BYTES
 from crawler.rights.stages import PolicyFile
 from crawler.rights.tdmrep import MAX_FILE_BYTES as TDMREP_MAX_FILE_BYTES
+from crawler.rights.tos import MAX_TERMS_BYTES as TERMS_MAX_BYTES
 from crawler.signals import policy_file_fetched
 from crawler.urls import origin_of
 
@@ -41,6 +43,8 @@ POLICY_FILE_MAX_BYTES = {
     "ai-txt": ROBOTS_PARSE_LIMIT_BYTES + 16 * 1024,
     "tdmrep": TDMREP_MAX_FILE_BYTES + 1,
     "rsl": RSL_PARSE_LIMIT_BYTES + 1,
+    "tos": TERMS_MAX_BYTES,  # a terms of service page
+    "tos-home": 1024 * 1024,  # the home page, read for the link to the terms (not archived)
 }
 
 

@@ -13,9 +13,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from crawler.model.meta import META_INPUT, META_VIA
+from crawler.model.meta import META_ASSESSMENT, META_INPUT, META_VIA
 from crawler.rights.evidence import Evidence
 from crawler.rights.policy import reason_family
+from crawler.rights.tos import SiteTerms
 from crawler.urls import origin_of, registered_domain
 
 STORED = "stored"
@@ -48,6 +49,8 @@ class DecisionRecord:
     reservations: tuple[str, ...] = ()
     decided_at: float = field(default_factory=time.time)
     input_ref: tuple[str, int, str | None] | None = None  # an audit's (input_file, input_row, input_id)
+    tos_url: str | None = None  # the site's terms of service, archived in policy/
+    tos_digest: str | None = None
 
     def __post_init__(self) -> None:
         if self.decision not in DECISIONS:
@@ -65,12 +68,16 @@ class DecisionRecord:
         status: int | None = None,
         policy_digests: tuple[str, ...] = (),
         reservations: tuple[str, ...] = (),
+        terms: SiteTerms | None = None,
     ) -> "DecisionRecord":
         """The record of a request (anything with ``url`` and ``meta``, a Scrapy
         ``Request``): keyed by the URL first asked for, before any redirect;
         every hop of its redirect chain is named in the evidence (``redirect``),
-        so each URL requested on its behalf is in the record."""
+        so each URL requested on its behalf is in the record. The site's terms
+        of service come from ``terms`` or the request's rights assessment."""
         redirects = request.meta.get("redirect_urls") or []
+        if terms is None:
+            terms = terms_of(request.meta.get(META_ASSESSMENT))
         return cls(
             url=redirects[0] if redirects else request.url,
             decision=decision,
@@ -84,6 +91,7 @@ class DecisionRecord:
             policy_digests=policy_digests,
             reservations=reservations,
             input_ref=request.meta.get(META_INPUT),
+            **terms_link(terms),
         )
 
     def row(self, *, crawl_id: str, profile: str) -> dict[str, object]:
@@ -109,9 +117,25 @@ class DecisionRecord:
             "document_id": self.document_id,
             "policy_digests": list(self.policy_digests),
             "reservations": list(self.reservations),
+            "tos_url": self.tos_url,
+            "tos_digest": self.tos_digest,
             "policy_profile": profile,
             "dump": crawl_id,
         }
+
+
+def terms_of(assessment: Any) -> SiteTerms | None:
+    """The site's terms of service a rights assessment carries (None without one)."""
+    return assessment.origin.tos if assessment is not None else None
+
+
+def terms_link(terms: "SiteTerms | None") -> dict[str, str | None]:
+    """``tos_url`` and ``tos_digest`` of a decision: the site's terms of
+    service and their archived capture in ``policy/`` (nothing when the terms
+    were not looked for or none were found)."""
+    if terms is None or not terms.url:
+        return {"tos_url": None, "tos_digest": None}
+    return {"tos_url": terms.url, "tos_digest": terms.digest}
 
 
 def redirect_evidence(redirects: Iterable[str], url: str) -> tuple[Evidence, ...]:

@@ -36,3 +36,5 @@ class RevisitItem:
     original_url: str
     depth: int = 0
     policy_digests: tuple[str, ...] = ()
+    tos_url: str | None = None  # the site's terms of service and their capture in policy/
+    tos_digest: str | None = None

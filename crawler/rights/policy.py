@@ -30,7 +30,13 @@ USE_SIGNAL_FAMILIES: tuple[str, ...] = (
     "registry",
     "ai-agent",
     "media",
+    "tos",
+    "tos-scraping",
 )
+# Honoured unless a profile says otherwise: every reservation of TDM or AI
+# training. A general ban on automated collection in the terms of service
+# (``tos-scraping``) is recorded, and excludes only under a profile that asks.
+DEFAULT_HONOURED: tuple[str, ...] = tuple(f for f in USE_SIGNAL_FAMILIES if f != "tos-scraping")
 FETCH_SIGNAL_FAMILIES: tuple[str, ...] = ("address", "robots", "rsl")
 
 
@@ -40,14 +46,14 @@ class PolicyProfile:
     records and summary; its values come from a settings module."""
 
     name: str = "strict"
-    honoured: frozenset[str] = frozenset(USE_SIGNAL_FAMILIES)
+    honoured: frozenset[str] = frozenset(DEFAULT_HONOURED)
     legacy_aipref_as_reservation: bool = True
     noindex_as_reservation: bool = False
     description: str = "Every reservation of text and data mining or AI training excludes the document."
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, object]) -> "PolicyProfile":
-        honoured = values.get("honour", USE_SIGNAL_FAMILIES)
+        honoured = values.get("honour", DEFAULT_HONOURED)
         unknown = set(honoured) - set(USE_SIGNAL_FAMILIES)  # type: ignore[arg-type]
         if unknown:
             raise ValueError(f"unknown signal families in policy profile: {', '.join(sorted(unknown))}")

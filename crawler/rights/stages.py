@@ -33,6 +33,7 @@ from .evidence import Evidence, Finding, FindingKind, HeaderPairs, MetaPairs, Us
 from .policy import STRICT, Decision, PolicyProfile, decide
 from .robots import RobotsMatch, RobotsTxt
 from .rsl import RslDocument, cap_finding, rsl_findings
+from .tos import SiteTerms
 from .tdmrep import UNSET, TdmRepFile, TdmValue, resolve_tdm, tdm_finding, tdm_from_headers, tdm_from_meta
 from .xrobots import NO_DIRECTIVES, RobotsDirectives, flag_findings, from_meta_robots, from_x_robots_tag, noai_finding, noml_finding
 
@@ -42,7 +43,7 @@ class PolicyFile:
     """How one policy file of an origin was obtained, for the record and the
     link to its archived capture (``digest`` is the WARC payload digest)."""
 
-    kind: str  # robots | tdmrep | ai-txt | rsl
+    kind: str  # robots | tdmrep | ai-txt | rsl | tos
     url: str
     status: str  # ok, unavailable-4xx, unreachable-5xx, unreachable-neterr, unreachable-429, redirect-limit, …
     http_status: int | None = None
@@ -82,10 +83,12 @@ class OriginRights:
     rsl: tuple[RslDocument, ...] = ()
     rsl_files: tuple[PolicyFile, ...] = ()
     unreachable_findings: tuple[Finding, ...] = ()
+    tos: SiteTerms | None = None  # the site's terms of service (None: not looked for)
+    tos_file: PolicyFile | None = None
 
     @property
     def files(self) -> tuple[PolicyFile, ...]:
-        found = [self.robots_file, self.tdmrep_file, self.aitxt_file, *self.rsl_files]
+        found = [self.robots_file, self.tdmrep_file, self.aitxt_file, *self.rsl_files, self.tos_file]
         return tuple(f for f in found if f is not None)
 
     @property
@@ -95,7 +98,10 @@ class OriginRights:
     def light(self) -> "OriginRights":
         """The record of the files without their parsed contents: what later
         stages need, small enough to travel with every page to a worker."""
-        return replace(self, robots=RobotsTxt.allow_all(self.robots.source_url, ""), tdmrep=None, aitxt=None, rsl=())
+        return replace(
+            self, robots=RobotsTxt.allow_all(self.robots.source_url, ""), tdmrep=None, aitxt=None, rsl=(),
+            tos=self.tos.light() if self.tos is not None else None,
+        )
 
 
 def robots_unreachable_finding(robots_url: str, reason: str, note: str) -> Finding:
@@ -234,6 +240,7 @@ class RightsAssessment:
             "ai_agent_restrictions": [f.reason.split(":", 1)[1] for f in findings if f.signal == "ai-agent" and f.restrictive],
             # the matched <content> and the licence that decided (its terms, payment, standard)
             "rsl": "; ".join(f"{f.reason}: {' | '.join(e.value for e in f.evidence[:2])}" for f in rsl) or None,
+            **terms_columns(self.origin.tos),
             "reservations": list(decision.reservations),
             "usage_train": usage.train.value,
             "usage_tdm": usage.tdm.value,
@@ -242,6 +249,17 @@ class RightsAssessment:
             "policy_profile": profile.name,
             "rights_evidence": findings_json(findings),
         }
+
+
+def terms_columns(terms: SiteTerms | None) -> dict[str, object]:
+    """The terms-of-service columns of a documents row: where the site's terms
+    are (and their archived copy), and what they said."""
+    found = terms is not None and terms.url is not None and terms.state == "found"
+    return {
+        "tos_url": terms.url if found else None,  # type: ignore[union-attr]
+        "tos_digest": terms.digest if found else None,  # type: ignore[union-attr]
+        "tos_said": list(terms.kinds()) if terms is not None else [],
+    }
 
 
 def findings_json(findings: Sequence[Finding]) -> str:
@@ -280,6 +298,8 @@ def assess_request(url: str, origin: OriginRights, token: str) -> RightsAssessme
             found.append(aitxt)
     for document in origin.rsl:
         found.extend(rsl_findings(document, url))
+    if origin.tos is not None:
+        found.extend(origin.tos.findings)
     tdm_file = origin.tdmrep.lookup(url) if origin.tdmrep is not None else UNSET
     return RightsAssessment(
         url=url,

@@ -22,7 +22,7 @@ from scrapy.exceptions import UsageError
 from crawler.cluster import connect, key_prefix
 from crawler.context import CrawlContext
 from crawler.fetch.failures import failure_decision
-from crawler.model.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_HEADERS, STAGE_PAGE, DecisionRecord
+from crawler.model.decisions import EXCLUDED, FAILED, STAGE_FETCH, STAGE_HEADERS, STAGE_PAGE, DecisionRecord, terms_link, terms_of
 from crawler.model.items import DocumentItem, RevisitItem
 from crawler.previous import PreviousCrawl
 from crawler.jobs import FINISHED, RUNNING, STOPPED, FrontierEntry, JobDirectory, JobLocked
@@ -340,6 +340,7 @@ class ResearchSpider(scrapy.Spider):
                 original_url=(response.meta.get("redirect_urls") or [request.url])[0],
                 depth=depth,
                 policy_digests=assessment.origin.digests if assessment else (),
+                **terms_link(terms_of(assessment)),
             )
             return
         slots = reserve_document(self.warc_sets, with_text=self.write_wet and self.context.extract.extract_text) if self.warc_sets is not None else None

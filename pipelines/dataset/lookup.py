@@ -29,6 +29,7 @@ import pyarrow.dataset as ds
 from crawler.urls import registered_domain
 from pipelines.dataset.query import DEFAULT_LIMIT, DOMAIN, PREFIX, URL, LookupInputError, classify_query, host_of_prefix
 from pipelines.dataset.removals import recorded_removals
+from pipelines.dataset.terms import archived_terms
 from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
 
 
@@ -37,12 +38,12 @@ from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA
 STORED_COLUMNS = [
     "url", "fetch_time", "dump", "title", "license", "license_source", "file_path", "warc_record_offset", "id",
     "robots_rule", "tdm_reservation", "content_usage", "x_robots_tag", "meta_robots", "reservations",
-    "policy_profile", "rights_evidence",
+    "policy_profile", "rights_evidence", "tos_url", "tos_digest", "tos_said",
 ]
 # Columns of ``decisions`` an answer shows.
 DECISION_COLUMNS = [
     "url", "final_url", "decision", "reason", "reason_family", "evidence", "decided_at", "stage", "fetch_status",
-    "dump", "policy_profile",
+    "dump", "policy_profile", "tos_url", "tos_digest",
 ]
 EXCLUDED_DECISIONS = ("excluded", "withdrawn")  # withdrawn: stored by an earlier crawl, excluded now
 FAILED_DECISIONS = ("failed",)
@@ -70,6 +71,7 @@ class LookupResult:
     truncated: bool = False
     operators: list[str] = field(default_factory=list)
     removed: list[dict] = field(default_factory=list)
+    terms: list[dict] = field(default_factory=list)  # the terms of service of the pages shown, read back from policy/
 
     @property
     def found(self) -> bool:
@@ -233,6 +235,7 @@ def lookup(out_dir: Path | str, query: str, *, limit: int = DEFAULT_LIMIT, inclu
     removed = _removed_pages(out, stored_decisions, {row["id"] for row in documents})
     decision_rows = [_decision_row(r) for r in decisions]
     return LookupResult(
+        terms=_terms_of(out, documents + decision_rows),
         query=query,
         kind=kind,
         stored=_order([_stored_row(r) for r in documents], "fetch_time"),
@@ -242,6 +245,42 @@ def lookup(out_dir: Path | str, query: str, *, limit: int = DEFAULT_LIMIT, inclu
         operators=_operators(out),
         removed=_order(removed, "fetched"),
     )
+
+
+def _terms_of(out: Path, rows: list[dict]) -> list[dict]:
+    """Each terms page the rows link to (``tos_url``, ``tos_digest``), with what
+    it said, read again from its archived copy in ``policy/``."""
+
+    linked = {(r["tos_url"], r.get("tos_digest")) for r in rows if r.get("tos_url")}
+    archived = archived_terms(out, (d for _, d in linked if d))
+    found = []
+    for url, digest in sorted(linked, key=lambda pair: pair[0]):
+        copy = archived.get(digest or "", {})
+        found.append(
+            {
+                "tos_url": url,
+                "tos_digest": digest,
+                "archived_copy": {"file": copy["file"], "offset": copy["offset"]} if copy else None,
+                "said": copy.get("kinds", []),
+                "clauses": copy.get("clauses", []),
+            }
+        )
+    return found
+
+
+def _terms_lines(result: LookupResult) -> list[str]:
+    if not result.terms:
+        return []
+    lines = ["", "Terms of service of these pages (archived before any page of their site was fetched):"]
+    for terms in result.terms:
+        copy = terms["archived_copy"]
+        where = f"{copy['file']} at byte {copy['offset']}" if copy else "no archived copy in this folder"
+        lines.append(f"  {terms['tos_url']}")
+        lines.append(f"    archived: {where} ({terms['tos_digest'] or 'no digest'})")
+        lines.append(f"    said: {', '.join(terms['said']) or 'nothing read as a reservation of TDM or AI training, or a ban on scraping'}")
+        for clause in terms["clauses"]:
+            lines.append(f"    sentence {clause['position']} ({', '.join(clause['kinds'])}): {clause['sentence']}")
+    return lines
 
 
 def _removed_pages(out: Path, stored_decisions: list[dict], shown_ids: set[str]) -> list[dict]:
@@ -302,9 +341,12 @@ def _rights_lines(row: dict) -> list[str]:
         ("Content-Usage", "content_usage"),
         ("X-Robots-Tag", "x_robots_tag"),
         ("meta robots", "meta_robots"),
+        ("terms of service", "tos_url"),
     ):
         if row.get(key) is not None:
             lines.append(f"{label}: {row[key]}")
+    if row.get("tos_said"):
+        lines.append("the terms say: " + ", ".join(row["tos_said"]))
     if row.get("reservations"):
         lines.append(
             f"reservations seen but not honoured under the {row.get('policy_profile')} profile: " + ", ".join(row["reservations"])
@@ -345,6 +387,8 @@ def render_text(result: LookupResult) -> str:
             lines.append(f"    {row['decision']}: {row.get('reason')} (at {row.get('stage')} stage, {row.get('decided_at')})")
             if row.get("evidence"):
                 lines.append(f"    evidence: {row['evidence']}")
+            if row.get("tos_url"):
+                lines.append(f"    terms of service: {row['tos_url']}")
     if result.removed:
         lines += ["", "Removed (stored by the crawl, since taken out of the dataset: text and capture are gone):"]
         for row in result.removed:
@@ -357,6 +401,7 @@ def render_text(result: LookupResult) -> str:
             lines.append(f"    {row.get('reason')} (at {row.get('stage')} stage, {row.get('decided_at')})")
             if row.get("evidence"):
                 lines.append(f"    evidence: {row['evidence']}")
+    lines += _terms_lines(result)
     lines += ["", _REMOVAL.format(who=_who(result))]
     return "\n".join(lines) + "\n"
 
@@ -457,6 +502,19 @@ def render_html(result: LookupResult) -> str:
                 f'<tr><td class="url">{_e(row["url"])}</td><td>{_e(row.get("reason"))}</td>'
                 f"<td>{_e(row.get('evidence'))}</td><td>{_e(row.get('decided_at'))}</td></tr>"
             )
+        parts.append("</table>")
+    if result.terms:
+        parts += [
+            "<h2>Terms of service</h2>",
+            "<p>The terms of service of these pages' sites, fetched and archived before any of their pages, and the sentences "
+            "read as a reservation of text and data mining or AI training, or a ban on scraping.</p>",
+        ]
+        parts.append("<table><tr><th>terms</th><th>archived copy</th><th>what they said</th></tr>")
+        for terms in result.terms:
+            copy = terms["archived_copy"]
+            where = f"<code>{_e(copy['file'])}</code> @ {_e(copy['offset'])}" if copy else "–"
+            said = "<br>".join(f"sentence {_e(c['position'])} ({_e(', '.join(c['kinds']))}): “{_e(c['sentence'])}”" for c in terms["clauses"]) or "nothing reserved"
+            parts.append(f'<tr><td class="url">{_e(terms["tos_url"])}</td><td>{where}<br><small>{_e(terms["tos_digest"])}</small></td><td>{said}</td></tr>')
         parts.append("</table>")
     parts += [
         "<h2>How to ask for removal</h2>",

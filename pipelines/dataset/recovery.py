@@ -116,8 +116,10 @@ def _rebuild_orphans(out: Path, recovered: list[str], *, crawl_id: str, worker_i
                         depth=len(capture.hops),
                         via=capture.via,
                         document_id=document_id,
-                        policy_digests=tuple(d for d in (stored.stored_rights.get("robots_txt_digest"),) if d),
+                        policy_digests=tuple(d for d in (stored.stored_rights.get("robots_txt_digest"), stored.stored_rights.get("tos_digest")) if d),
                         reservations=tuple(stored.stored_rights.get("reservations") or ()),
+                        tos_url=stored.stored_rights.get("tos_url"),
+                        tos_digest=stored.stored_rights.get("tos_digest"),
                     )
                     writer("decisions", DECISIONS_SCHEMA).write(record.row(crawl_id=crawl_id, profile=profile))
                     decided[original] = document_id

@@ -37,6 +37,7 @@ from pipelines.dataset.removals import removed_url_matcher
 from pipelines.dataset.version import card_configs, dataset_version
 from pipelines.formats.cdxj import sync_indexes
 from pipelines.formats.schema import DECISIONS_SCHEMA, DOCUMENTS_SCHEMA, REMOVALS_SCHEMA, column_descriptions
+from pipelines.dataset.terms import decision_terms_rows, render_terms_markdown, terms_section
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,13 @@ RIGHTS_PROTOCOLS = [
      "robots.txt License: documents; a licence server means the URL is not fetched; free and attribution are conditions met; "
      "ai-train prohibited, granted only against payment, or granted by no licence reserves."),
     ("media", "Embedded media metadata (IPTC, C2PA/CAWG)", "use", "Data-mining prohibitions in image metadata reserve the asset."),
+    ("tos", "Terms of service: TDM and AI-training reservations", "use",
+     "Each origin's terms (rel=terms-of-service, a link named or pathed as terms in seven languages, common paths) are fetched "
+     "before its pages, archived in policy/ and read sentence by sentence; a sentence reserving text and data mining or "
+     "forbidding AI training reserves the whole site."),
+    ("tos-scraping", "Terms of service: general bans on automated collection", "use",
+     "A sentence forbidding scraping, crawling or robots in general is recorded on every row of the site; it excludes only "
+     "under a profile that honours it (conservative)."),
 ]
 
 
@@ -341,6 +349,7 @@ def compute_summary(out: Path) -> tuple[dict[str, Any], pa.Table]:
             for u, dec, r, d, e in zip(decs["url"], decs["decision"], decs["reason"], decs["document_id"], decs["evidence"])
             if dec == "withdrawn"
         ],
+        "terms_of_service": terms_section(out, decision_terms_rows(out)),
         "removals": [],
         "artefacts": [],
     }
@@ -537,7 +546,15 @@ def render_markdown(summary: dict[str, Any]) -> str:
     if summary["exclusions"]["failures_by_reason"]:
         parts += ["", "Failures (not fetched or not processed):", "", _table(summary["exclusions"]["failures_by_reason"].items(), ("reason", "URLs"))]
     if summary["exclusions"]["reservations_recorded_not_honoured"]:
-        parts += ["", "Reservations recorded but not honoured (research-exception profile):", "", _table(summary["exclusions"]["reservations_recorded_not_honoured"].items(), ("reservation", "URLs"))]
+        parts += [
+            "",
+            "Reservations recorded but not honoured by the policy profile (research-exception records them all; "
+            "strict records general scraping bans in terms of service):",
+            "",
+            _table(summary["exclusions"]["reservations_recorded_not_honoured"].items(), ("reservation", "URLs")),
+        ]
+    if summary.get("terms_of_service") is not None:
+        parts += ["", render_terms_markdown(summary["terms_of_service"]).rstrip()]
     parts += ["", "## Licences", "", _table(summary["licences"]["by_license"].items(), ("licence (SPDX)", "documents"))]
     share = summary["licences"]["share_without_licence"]
     if share is not None:

@@ -94,7 +94,9 @@ def test_audit_decides_as_the_crawl_at_request_time(runs: dict[str, Any]) -> Non
         if crawled["stage"] == "request":
             assert (row["decision"], row["reason"]) == ("excluded", crawled["reason"]), row["url"]
             assert row["reason_family"] == crawled["reason_family"]
-            assert row["policy_digests"] == crawled["policy_digests"] or not crawled["policy_digests"]
+            # the crawl also cites the site's terms of service, which an audit does not look up (settings/audit.py)
+            crawl_digests = [d for d in crawled["policy_digests"] if d != crawled.get("tos_digest")]
+            assert row["policy_digests"] == crawl_digests or not crawl_digests
         else:
             assert (row["decision"], row["reason"]) == ("allowed", None), (row["url"], crawled)
         checked += 1
