@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("seeds", nargs="+")
     parser.add_argument("--stats-file", required=True)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--depth-limit", type=int, default=0, help="Scrapy's DEPTH_LIMIT (0: none)")
     args = parser.parse_args()
     process = CrawlerProcess(
         {
@@ -39,6 +40,7 @@ def main() -> None:
             "CONCURRENT_REQUESTS": args.concurrency,
             "CONCURRENT_REQUESTS_PER_DOMAIN": args.concurrency,
             "DOWNLOAD_DELAY": 0,
+            "DEPTH_LIMIT": args.depth_limit,
             "TELNETCONSOLE_ENABLED": False,
             "REMOTE_CONTROL_ENABLED": False,
             "LOG_LEVEL": "WARNING",

@@ -147,23 +147,23 @@ def _crawl_seconds(stats: dict) -> float:
     return float(stats.get("elapsed_time_seconds") or 0.0)
 
 
-def measure_plain(seeds: list[str], work: Path) -> Measure:
+def measure_plain(seeds: list[str], work: Path, extra: tuple[str, ...] = ()) -> Measure:
     stats_file = work / "plain-stats.json"
-    code, sampler, wall = _run_measured([sys.executable, "-m", "benchmarks.plain", "--stats-file", str(stats_file), *seeds], REPO)
+    code, sampler, wall = _run_measured([sys.executable, "-m", "benchmarks.plain", "--stats-file", str(stats_file), *extra, *seeds], REPO)
     stats = json.loads(stats_file.read_text())
     seconds = _crawl_seconds(stats) or wall
     pages = int(stats.get("downloader/response_status_count/200", 0))
     return Measure("plain Scrapy CrawlSpider", pages, seconds, sampler.peak_kib / 1024, 100 * sampler.cpu_seconds / wall, stats.get("bench/reactor_lag_p95_ms"), stats.get("bench/reactor_lag_max_ms"))
 
 
-def measure_tdmcrawl(seeds: list[str], work: Path, *, extract: bool, documents: str | None = None) -> Measure:
+def measure_tdmcrawl(seeds: list[str], work: Path, *, extract: bool, documents: str | None = None, extra: tuple[str, ...] = ()) -> Measure:
     out = work / ("documents" if documents else "full" if extract else "deferred")
     if out.exists():
         shutil.rmtree(out)
     command = [
         sys.executable, "-m", "crawler.commands.main", "crawl", *seeds, "--out", str(out), "--quiet",
         "--settings", "settings.benchmark", "-s", f"TDMCRAWL_EXTRACT_TEXT={extract}", "-s", "TDMCRAWL_SUMMARY=False",
-        *(("--documents", documents) if documents else ()),
+        *(("--documents", documents) if documents else ()), *extra,
     ]
     code, sampler, wall = _run_measured(command, REPO)
     run = json.loads(next((out / "runs").glob("*.json")).read_text())
