@@ -14,7 +14,7 @@ payload digest) for the archive; the :class:`PolicyFile` record cites the digest
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin
 
@@ -184,6 +184,16 @@ class PolicyFiles:
             truncated=fetched.truncated,
             note=" -> ".join(fetched.hops) if fetched.hops else (fetched.error or ""),
         )
+
+    def note_read(self, fetched: Fetched, why: str) -> None:
+        """Archive that a page was read for a policy lookup (the terms link on a
+        home page), without its body: the request is on record, while the page's
+        content is archived only if the crawl stores it (and leaves with a removal)."""
+        if fetched.response is None:
+            return
+        capture = replace(capture_from_response(fetched.response, fetched_at=fetched.fetched_at), body=b"", truncated="length")
+        metadata = (("policy-lookup", fetched.url), ("note", why), ("redirects", " -> ".join(fetched.hops)))
+        self.crawler.signals.send_catch_log(policy_file_fetched, capture=capture, metadata=metadata, digest=sha1_base32(b""))
 
     def _announce(self, fetched: Fetched) -> str:
         assert fetched.response is not None

@@ -10,8 +10,9 @@ itself terms); a subdomain whose own home page links no terms takes those its
 registered domain's home page links. robots.txt decides every one of these
 fetches, and none is made for a URL a site-wide reservation or an opt-out
 registry already excludes. The terms page as fetched is archived like any
-policy file (its digest is in ``policy_digests`` and ``tos_digest``); so is the
-home page read for the link, so that every request the crawl sent has its record.
+policy file (its digest is in ``policy_digests`` and ``tos_digest``); the home
+page read for the link is archived without its body (the request is on record;
+the page itself is archived only if the crawl stores it).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class TermsFinder:
         home_body, home_base, note = b"", home_url, ""
         if await self._may_fetch(home_url, rights):
             home = await self.files.fetch(home_url, "tos-home")
-            self.files.record("tos-home", home, "read-for-terms")  # archived: every request is accounted for
+            self.files.note_read(home, "home page read for the link to the terms of service")
             if home.status is not None and 200 <= home.status < 300:
                 home_body = home.body
                 home_base = home.response.url if home.response is not None else home_url
@@ -185,7 +186,7 @@ class TermsFinder:
             if robots is None or not robots.can_fetch(parent.url("/"), self.token).allowed:
                 continue
             home = await self.files.fetch(parent.url("/"), "tos-home")
-            self.files.record("tos-home", home, "read-for-terms")
+            self.files.note_read(home, "home page read for the link to the terms of service")
             if home.status is None or not 200 <= home.status < 300:
                 continue
             base = home.response.url if home.response is not None else parent.url("/")

@@ -103,8 +103,12 @@ def test_it_lets_an_allowed_page_through_and_reads_the_policy_files_once(tmp_pat
     first, second = asyncio.run(scenario())
     assert first.meta[META_ASSESSMENT] is not None and second.meta[META_ASSESSMENT] is not None
     assert first.meta["download_slot"] == SITE
-    # robots.txt, tdmrep.json and ai.txt: each once for the origin, whatever the number of pages.
-    assert sorted(harness.engine.downloaded) == sorted([f"{SITE}/robots.txt", f"{SITE}/.well-known/tdmrep.json", f"{SITE}/ai.txt"])
+    # robots.txt, tdmrep.json, ai.txt and the terms-of-service lookup (the home page, then the
+    # common paths when it links no terms): each once for the origin, whatever the number of pages.
+    policy = [f"{SITE}/robots.txt", f"{SITE}/.well-known/tdmrep.json", f"{SITE}/ai.txt", f"{SITE}/"]
+    assert set(policy) <= set(harness.engine.downloaded)
+    assert len(harness.engine.downloaded) == len(set(harness.engine.downloaded))
+    assert not any(url in (f"{SITE}/a", f"{SITE}/b") for url in harness.engine.downloaded)
     assert harness.loaded == [SITE] and harness.decisions == []
     # The file downloaded is announced for the archive, with the digest the decisions cite.
     (url, digest), = [pf for pf in harness.policy_files if pf[0].endswith("/robots.txt")]
