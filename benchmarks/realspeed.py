@@ -29,11 +29,10 @@ import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from benchmarks.realpages import DEFAULT_FOLDER, PageServer, RealPage, load_pages, overall, shingle_scores
-from benchmarks.run import Measure, TreeSampler, _cpu_seconds, _tree, measure_plain, measure_tdmcrawl
+from benchmarks.run import Measure, measure_plain, measure_tdmcrawl, measure_trafilatura_over
 
 EXTRACTOR_OPTIONS = {
     "trafilatura": {"extractor": "trafilatura"},
@@ -57,24 +56,6 @@ STAGES = (
 
 def copies_of(pages: list[RealPage], copies: int) -> list[RealPage]:
     return [RealPage(f"{page.id}-{n}", page.body, page.truth, page.original_url) for n in range(copies) for page in pages]
-
-
-def _trafilatura_alone(body: bytes) -> int:
-    import trafilatura
-
-    return len(trafilatura.extract(body, output_format="txt", include_tables=True) or "")
-
-
-def measure_trafilatura_alone(bodies: list[bytes]) -> Measure:
-    workers = os.cpu_count() or 1
-    started = time.monotonic()
-    sampler = TreeSampler(os.getpid(), exclude=frozenset(_tree(os.getpid())[1:])).start()
-    cpu_before = _cpu_seconds(os.getpid())
-    with ProcessPoolExecutor(workers) as pool:
-        list(pool.map(_trafilatura_alone, bodies, chunksize=8))
-    seconds = time.monotonic() - started
-    sampler.stop()
-    return Measure(f"trafilatura alone ({workers} processes)", len(bodies), seconds, sampler.peak_kib / 1024, 100 * (sampler.cpu_seconds - cpu_before) / seconds)
 
 
 def extractor_quality(pages: list[RealPage]) -> list[tuple[str, float, float, float, float]]:
@@ -167,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             seeds = [base + "/" for base in server.bases]
             print(f"{len(served)} pages ({len(pages)} real pages x {args.copies}) over {len(seeds)} origins", file=sys.stderr)
             measures.append((measure_plain(seeds, work, extra=("--depth-limit", "1")), None))
-            measures.append((measure_trafilatura_alone([page.body for page in served]), None))
+            measures.append((measure_trafilatura_over([page.body for page in served]), None))
             measures.append((measure_tdmcrawl(seeds, work, extract=False, extra=("--max-depth", "1")), None))
             for name in ("trafilatura", "resiliparse"):
                 measured = measure_tdmcrawl(seeds, work, extract=True, extra=("--max-depth", "1", "-s", f"TDMCRAWL_EXTRACTOR={name}"))

@@ -205,7 +205,11 @@ def measure_trafilatura(origins: int, pages: int, seed: int) -> Measure:
 
     site = BenchSite(origins, pages, seed)
     base = {name: f"http://127.0.0.1:{9000 + i}" for i, name in enumerate(site.origin_names())}
-    documents = [render_page(site, o, p, base) for o in range(origins) for p in range(pages)]
+    return measure_trafilatura_over([render_page(site, o, p, base) for o in range(origins) for p in range(pages)])
+
+
+def measure_trafilatura_over(documents: list[bytes]) -> Measure:
+    """trafilatura alone over ``documents``, in a process pool of all cores."""
     workers = os.cpu_count() or 1
     started = time.monotonic()
     # the benchmark's own children (the site server) are not trafilatura's work
