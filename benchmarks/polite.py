@@ -269,9 +269,10 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        serve_main(sys.argv[2:])
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        serve_main(argv[1:])
         return
     parser = argparse.ArgumentParser(description="tdmcrawl polite-crawl benchmark (loopback only)")
     parser.add_argument("--hosts", type=int, default=40)
@@ -281,7 +282,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=["plain", "recipe", "tdmcrawl"], default=["plain", "recipe", "tdmcrawl"])
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--keep", metavar="DIR", help="keep the servers' request logs in DIR")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tdmcrawl-polite-"))
     work.mkdir(parents=True, exist_ok=True)
     layouts = [Layout(f"{args.hosts} hosts", args.hosts, latency) for latency in args.latency]
