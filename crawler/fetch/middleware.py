@@ -240,8 +240,9 @@ class RightsMiddleware:
         sent = response.request
         request.headers = sent.headers.copy()  # what was sent for it, for the WARC request record
         request.meta[META_FETCHED_AT] = fetched_at
-        if "download_latency" in sent.meta:
-            request.meta["download_latency"] = sent.meta["download_latency"]
+        for key in ("download_latency", META_ENCODING):
+            if key in sent.meta:
+                request.meta[key] = sent.meta[key]
         self._judge_headers(response.headers, len(response.body), request)  # a stop is recorded by process_response
         self.crawler.stats.inc_value("tdmcrawl/policy/tos/home_page_reused")
         return response.replace(request=request, flags=[*response.flags, "read by the terms lookup"])
@@ -300,6 +301,9 @@ class RightsMiddleware:
             self.files.bytes_received(received, request)
 
     def _headers_received(self, headers: Any, body_length: int, request: Request, spider: Any = None) -> None:
+        encoding = headers.get("Content-Encoding")
+        if encoding:
+            request.meta[META_ENCODING] = encoding.decode("latin-1")  # as sent: the archive keeps it (the body is stored decoded)
         if request.meta.get(META_POLICY_FILE):
             return
         if self._judge_headers(headers, body_length, request):
@@ -315,9 +319,7 @@ class RightsMiddleware:
             # signal): a larger one fails as fetch-size-limit, it is never stored cut.
             request.meta["download_maxsize"] = self.documents.max_size
             request.meta["download_warnsize"] = self.documents.max_size
-        encoding = headers.get("Content-Encoding")
-        if encoding:
-            request.meta[META_ENCODING] = encoding.decode("latin-1")
+        if headers.get("Content-Encoding"):
             if body_length and body_length > 0 and self.decompression_ratio > 0:
                 # A decompression ratio limit: a small compressed body may not expand past
                 # ratio × its size (HttpCompressionMiddleware enforces download_maxsize while decoding).
