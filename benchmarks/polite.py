@@ -1,6 +1,6 @@
 """The polite-crawl benchmark: many distinct hosts, default politeness, loopback only.
 
-    python -m benchmarks.polite [--hosts 40] [--seconds 30] [--latency 0.03 0.3]
+    python -m benchmarks.polite [--hosts 40] [--seconds 30] [--latency 0.03 0.3] [--redis redis://127.0.0.1:6379/0]
 
 Every host is its own loopback address (127.0.0.2, 127.0.0.3, … on one port),
 served by one asyncio process that answers after ``--latency`` seconds and logs
@@ -37,6 +37,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 DOWNLOAD_DELAY = 1.0
@@ -159,6 +160,21 @@ def tdmcrawl_command(seeds: list[str], out: Path) -> list[str]:
     ]
 
 
+def cluster_command(seeds: list[str], out: Path, redis_url: str) -> list[str]:
+    """tdmcrawl distributed (``--redis``): the crawl process and one more worker, run by ``cluster_main``."""
+    return [sys.executable, "-m", "benchmarks.polite", "cluster", redis_url, str(out), *tdmcrawl_command(seeds, out)[3:]]
+
+
+def cluster_main(argv: list[str]) -> None:
+    redis_url, out, crawl_args = argv[0], argv[1], argv[2:]
+    crawl_id = f"polite-{os.getpid()}-{time.time_ns()}"
+    tdmcrawl = [sys.executable, "-m", "crawler.commands.main"]
+    first = subprocess.Popen([*tdmcrawl, *crawl_args, "--redis", redis_url, "--crawl-id", crawl_id, "--worker-id", "w1"], cwd=REPO)
+    second = subprocess.Popen([*tdmcrawl, "worker", "--redis", redis_url, "--crawl-id", crawl_id, "--worker-id", "w2", "--out", out, "--quiet", "--wait", "60"], cwd=REPO)
+    codes = [first.wait(), second.wait()]
+    sys.exit(max(codes))
+
+
 def free_port() -> int:
     import socket
 
@@ -212,6 +228,9 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
         serve_main(sys.argv[2:])
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "cluster":
+        cluster_main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description="tdmcrawl polite-crawl benchmark (loopback only)")
     parser.add_argument("--hosts", type=int, default=40)
     parser.add_argument("--seconds", type=float, default=40.0, help="how long an ideal polite crawl of the site takes")
@@ -219,7 +238,10 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=["plain", "recipe", "tdmcrawl"], default=["plain", "recipe", "tdmcrawl"])
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--keep", metavar="DIR", help="keep the servers' request logs in DIR")
+    parser.add_argument("--redis", metavar="URL", help="run tdmcrawl distributed on this (loopback) Redis: the crawl and one more worker")
     args = parser.parse_args()
+    if args.redis and urlsplit(args.redis).hostname not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("--redis: a loopback Redis only")
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tdmcrawl-polite-"))
     work.mkdir(parents=True, exist_ok=True)
     results = []
@@ -227,7 +249,9 @@ def main() -> None:
         for latency in args.latency:
             for name in args.only:
                 shutil.rmtree(work / "tdmcrawl-out", ignore_errors=True)
-                if name == "tdmcrawl":
+                if name == "tdmcrawl" and args.redis:
+                    command_for = lambda seeds: cluster_command(seeds, work / "tdmcrawl-out", args.redis)  # noqa: E731
+                elif name == "tdmcrawl":
                     command_for = lambda seeds: tdmcrawl_command(seeds, work / "tdmcrawl-out")  # noqa: E731
                 else:
                     command_for = lambda seeds, recipe=(name == "recipe"): plain_command(seeds, recipe)  # noqa: E731

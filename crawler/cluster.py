@@ -296,11 +296,12 @@ class ClusterCoordinator:
 
 
 class ClusterPolitenessMiddleware:
-    """Downloader middleware, the frontier's safety net: a request that does
-    not come from the frontier with its origin's claim (robots.txt and the
-    other policy files, the terms page) waits here for the claim, unless this
-    worker holds it already (see :meth:`ClusterFrontier.admit`). Place it
-    after the rights and audit middlewares (a request they drop is never sent)."""
+    """Downloader middleware, where requests meet their origin's claim (see
+    :meth:`ClusterFrontier.admit`): one request at a time per claim, and a
+    request that does not come from the frontier (robots.txt and the other
+    policy files, the terms page) goes under this worker's claim on its origin
+    or waits here to claim it. Place it after the rights and audit middlewares
+    (a request they drop is never sent)."""
 
     def __init__(self, crawler: Any):
         if not crawler.settings.get("TDMCRAWL_REDIS_URL"):

@@ -33,11 +33,12 @@ Request-rate (from ``origin_rights_loaded``, capped at
 request that never reached the network (a rights decision, an audit without
 headers) frees its claim with no delay. Requests that do not come from the
 frontier (robots.txt and the other policy files, the home page read for the
-terms link) go through :meth:`ClusterFrontier.admit`, the downloader
-middleware's safety net: they go at once when this worker holds their
-origin's claim (they are then fetched for the claimed request, and the
-worker's download slot spaces them), and otherwise take the claim the same
-way, waiting for it. Every time is Redis's (``TIME``), never a worker's clock.
+terms link) go under this worker's claim on their origin, which then lasts
+until they are done too (they are fetched for the claimed request), or else
+claim the origin themselves, waiting for it. Every request meets its claim in
+:meth:`ClusterFrontier.admit`, called by the downloader middleware, which lets
+one request of a claim go at a time (Scrapy sends the queued requests of a
+download slot with no delay all at once, whatever its concurrency). Every time is Redis's (``TIME``), never a worker's clock.
 
 When no origin is ready, ``pop`` returns nothing and the engine is asked to
 look again when the first origin will be (at most every
@@ -51,8 +52,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from scrapy import signals
@@ -145,10 +145,19 @@ return 1
 """
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Claim:
+    """This worker's claim on an origin, and the requests that go under it: the
+    one popped (or admitted) with it and the policy files fetched for it. It is
+    released when the last of them has left the downloader, with the longest
+    delay they call for."""
+
     origin: str
     token: str
+    requests: int = 0
+    delay: float = 0.0
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)  # held by the request on its way to the origin
+    sending: Any = None
 
 
 def origin_key(url: str) -> str:
@@ -185,8 +194,8 @@ class ClusterFrontier(Base):
         self.worker_id = context.worker_id
         self.robots_token = context.token
         self.min_delays: dict[str, float] = {}  # origin -> robots.txt delay (capped)
-        self.claims: dict[Any, Claim] = {}  # request -> the claim it holds (popped or admitted here)
-        self.held_origins: Counter[str] = Counter()
+        self.claims: dict[Any, Claim] = {}  # request -> the claim it goes under (popped or admitted here)
+        self.held: dict[str, Claim] = {}  # origin -> this worker's claim on it
         self.retry_after: dict[Any, float] = {}  # request -> Retry-After of its response
         self._push = server.register_script(_PUSH)
         self._pop = server.register_script(_POP)
@@ -235,47 +244,61 @@ class ClusterFrontier(Base):
                 break
         self.server.delete(self.key, self.ready_key, self.busy_key, self.claims_key, self.count_key, self.seq_key)
         self.claims.clear()
-        self.held_origins.clear()
+        self.held.clear()
 
     # ------------------------------------------------------------------ claims
     async def admit(self, request: Any) -> None:
-        """Let a request that did not come from the frontier go to its origin:
-        at once when this worker holds the origin's claim, else once it has it."""
-        if request in self.claims:
-            return
-        origin = origin_key(request.url)
-        if self.held_origins[origin]:
-            return
+        """Let a request go to its origin, one at a time per claim. A request
+        that did not come from the frontier goes under this worker's claim on
+        its origin when there is one (the claim then lasts until it too has
+        left the downloader), else once it has claimed the origin itself."""
+        claim = self.claims.get(request)
+        if claim is None:
+            claim = await self._claim_for(origin_key(request.url))
+            self._hold(request, claim)
+        # Scrapy sends the queued requests of a download slot that has no delay
+        # all at once, whatever its concurrency: the claim lets one go at a time.
+        await claim.turn.acquire()
+        claim.sending = request
+
+    async def _claim_for(self, origin: str) -> Claim:
         token = self._new_token()
         waited = False
-        while True:
+        while origin not in self.held:
             wait_ms = int(self._claim(keys=[self.ready_key, self.busy_key, self.claims_key], args=[origin, token, self.hold_ms]))
             if wait_ms <= 0:
-                break
+                return Claim(origin, token)
             if not waited:
                 waited = True
                 self.crawler.stats.inc_value(f"{STAT_PREFIX}/admit_waited")
             await asyncio.sleep(min(wait_ms / 1000, POLL_SECONDS))
-        self._hold(request, Claim(origin, token))
+        return self.held[origin]
 
     def release(self, request: Any, delay: float | None = None) -> bool:
-        """End the claim ``request`` holds: its origin is ready ``delay``
-        seconds from now (default: the origin's delay). False if it held none
-        (or had lost it: expired and taken by another worker)."""
+        """``request`` is done with its origin, which is ready ``delay`` seconds
+        from now (default: the origin's delay) once no other request of this
+        worker goes under the same claim. False if it held no claim, or the
+        claim was lost (expired and taken by another worker)."""
         claim = self.claims.pop(request, None)
         retry_after = self.retry_after.pop(request, None)
         if claim is None:
             return False
-        self.held_origins[claim.origin] -= 1
-        if self.held_origins[claim.origin] <= 0:
-            del self.held_origins[claim.origin]
+        if claim.sending is request:
+            claim.sending = None
+            claim.turn.release()
         if delay is None:
             delay = max(self.delay_of(claim.origin, request), retry_after or 0.0)
-        return bool(self._set(keys=[self.ready_key, self.busy_key, self.claims_key], args=[claim.origin, claim.token, int(delay * 1000), 1]))
+        claim.delay = max(claim.delay, delay)
+        claim.requests -= 1
+        if claim.requests > 0:
+            return True
+        if self.held.get(claim.origin) is claim:
+            del self.held[claim.origin]
+        return bool(self._set(keys=[self.ready_key, self.busy_key, self.claims_key], args=[claim.origin, claim.token, int(claim.delay * 1000), 1]))
 
     def renew(self) -> None:
         """Keep this worker's claims from expiring while their requests are in its hands."""
-        for claim in set(self.claims.values()):
+        for claim in list(self.held.values()):
             self._set(keys=[self.ready_key, self.busy_key, self.claims_key], args=[claim.origin, claim.token, self.hold_ms, 0])
 
     def free_claims_of(self, dead: Callable[[str], bool]) -> int:
@@ -299,7 +322,8 @@ class ClusterFrontier(Base):
 
     def _hold(self, request: Any, claim: Claim) -> None:
         self.claims[request] = claim
-        self.held_origins[claim.origin] += 1
+        claim.requests += 1
+        self.held[claim.origin] = claim
 
     def _new_token(self) -> str:
         return f"{self.worker_id}|{uuid.uuid4().hex}"

@@ -186,12 +186,21 @@ def test_a_request_from_outside_the_frontier_waits_for_the_claim(redis_url: str,
         # robots.txt for an origin this worker holds goes at once, under the same claim
         robots = Request(f"{A}/robots.txt")
         await asyncio.wait_for(mine.admit(robots), 10)
-        assert robots not in mine.claims
-        # on the other worker it waits until the claim is released
+        assert mine.claims[robots] is mine.claims[page]
+        # one request of a claim on its way at a time: tdmrep.json goes when robots.txt is done
+        tdmrep = Request(f"{A}/.well-known/tdmrep.json")
+        rider = asyncio.ensure_future(mine.admit(tdmrep))
+        # on the other worker a request for the origin waits until the claim is
+        # released: when every request under it is done, not just the page
         waiting = asyncio.ensure_future(other.admit(Request(f"{A}/ai.txt")))
         await asyncio.sleep(0.3)
+        assert not rider.done() and not waiting.done()
+        assert mine.release(page)
+        assert mine.release(robots)
+        await asyncio.wait_for(rider, 10)
+        await asyncio.sleep(0.3)
         assert not waiting.done()
-        mine.release(page)
+        assert mine.release(tdmrep)
         await asyncio.wait_for(waiting, 10)
 
     asyncio.run(scenario())
