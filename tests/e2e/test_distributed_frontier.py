@@ -6,12 +6,15 @@ the whole cluster, spaced by its delay, and every URL gets its decision."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from collections import Counter
 from pathlib import Path
 
 from crawler.localsite import LocalSite, free_port, html, text
 from tests.conftest import CrawlResult
-from tests.e2e.test_distributed import FAST, assert_polite, launch, wait_for_config
+from tests.e2e.test_distributed import FAST, ORIGINS, assert_covered_once, assert_polite, launch, make_site, wait_for_config
 
 SLOW_DELAY = 3.0  # the slow origin's robots.txt Crawl-delay
 DELAY = 0.4  # DOWNLOAD_DELAY, the other origins' delay
@@ -96,5 +99,38 @@ def test_a_slow_origin_holds_no_worker_back_and_keeps_its_crawl_delay(tmp_path: 
             stats = json.loads(manifest.read_text())["stats"]
             assert "tdmcrawl/frontier/admit_waited" not in stats, stats
             assert stats.get("tdmcrawl/frontier/released", 0) > 0
+    finally:
+        site.stop()
+
+
+def test_a_stopped_cluster_crawl_resumes_from_the_frontier(tmp_path: Path, redis_url: str) -> None:
+    """SIGTERM stops the crawl with requests still queued in the per-origin
+    frontier (``SCHEDULER_PERSIST``); the same command run again takes them up
+    (their origins were released on the way out, so nothing waits for a dead
+    claim) and every URL ends with exactly one decision."""
+    site = make_site().start()
+    try:
+        out = tmp_path / "out"
+        seeds = [site.url(f"o{o}", "/") for o in range(ORIGINS)]
+        command = ["crawl", *seeds, "--out", str(out), "--redis", redis_url, "--crawl-id", "resumed", "--quiet", *FAST]
+        first = launch(command)
+        deadline = time.monotonic() + 120
+        while sum(len(site.paths(n)) for n in site.origins) < 15:
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.05)
+        os.killpg(first.pid, signal.SIGTERM)
+        _, stderr = first.communicate(timeout=120)
+        assert first.returncode == 0, stderr[-3000:]
+        import redis
+
+        server = redis.Redis.from_url(redis_url)
+        queued = int(server.get("tdmcrawl:resumed:requests:count") or 0)
+        assert queued > 0  # stopped with work left in the frontier
+        assert server.hlen("tdmcrawl:resumed:requests:claims") == 0  # and no origin left claimed
+        second = launch(command)
+        _, stderr = second.communicate(timeout=240)
+        assert second.returncode == 0, stderr[-3000:]
+        assert_covered_once(site, out)
+        assert int(server.get("tdmcrawl:resumed:requests:count") or 0) == 0
     finally:
         site.stop()
