@@ -224,6 +224,7 @@ class ClusterFrontier(Base):
         answer = self._pop(keys=[self.ready_key, self.busy_key, self.claims_key, self.count_key], args=[self.queue_prefix, token, self.hold_ms])
         if len(answer) < 3:
             if len(answer) == 2 and self.engine is not None:
+                self.crawler.stats.inc_value(f"{STAT_PREFIX}/none_ready")
                 wait = int(answer[0]) / 1000
                 claimed = bool(int(answer[1]))  # released by its worker at a time nobody here knows
                 self.wakeup.at(min(wait, POLL_SECONDS) if claimed else wait)

@@ -99,6 +99,9 @@ def test_a_slow_origin_holds_no_worker_back_and_keeps_its_crawl_delay(tmp_path: 
             stats = json.loads(manifest.read_text())["stats"]
             assert "tdmcrawl/frontier/admit_waited" not in stats, stats
             assert stats.get("tdmcrawl/frontier/released", 0) > 0
+            # While every origin waited, the worker looked again when the first would be
+            # ready (or a few times a second for one another worker held), never in a loop.
+            assert stats.get("tdmcrawl/frontier/none_ready", 0) < 1000, stats
     finally:
         site.stop()
 
