@@ -123,6 +123,25 @@ def stage_breakdown(pages: list[RealPage]) -> tuple[list[tuple[str, float]], flo
     return rows, 1000 * total / len(jobs)
 
 
+def _full(extractor: str):  # noqa: ANN202
+    def measure(seeds: list[str], work: Path, served: list[RealPage]) -> Measure:
+        measured = measure_tdmcrawl(seeds, work, extract=True, extra=("--max-depth", "1", "-s", f"TDMCRAWL_EXTRACTOR={extractor}"))
+        measured.name = f"tdmcrawl full, {extractor}"
+        return measured
+
+    return measure
+
+
+# name -> how it is measured over the served copies (seeds, a work folder, the pages)
+CRAWLERS = {
+    "plain": lambda seeds, work, served: measure_plain(seeds, work, extra=("--depth-limit", "1")),
+    "alone": lambda seeds, work, served: measure_trafilatura_over([page.body for page in served]),
+    "deferred": lambda seeds, work, served: measure_tdmcrawl(seeds, work, extract=False, extra=("--max-depth", "1")),
+    "full": _full("trafilatura"),
+    "full-resiliparse": _full("resiliparse"),
+}
+
+
 def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     lines = [" | ".join(str(h).ljust(w) for h, w in zip(header, widths)), "-+-".join("-" * w for w in widths)]
@@ -135,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--copies", type=int, default=10, help="URLs each page is served under")
     parser.add_argument("--origins", type=int, default=12)
+    parser.add_argument("--only", nargs="+", choices=CRAWLERS, default=list(CRAWLERS),
+                        help="crawlers to run (the extractor and stage tables are printed only with all of them)")
     args = parser.parse_args(argv)
     if not (args.folder / "ground-truth.json.gz").exists():
         print(f"no realpages folder at {args.folder}", file=sys.stderr)
@@ -142,28 +163,26 @@ def main(argv: list[str] | None = None) -> int:
     pages = load_pages(args.folder)
     served = copies_of(pages, args.copies)
     work = Path(tempfile.mkdtemp(prefix="tdmcrawl-realspeed-"))
-    measures: list[tuple[Measure, float | None]] = []
+    measures: list[Measure] = []
     try:
         with PageServer(served, args.origins) as server:
             seeds = [base + "/" for base in server.bases]
             print(f"{len(served)} pages ({len(pages)} real pages x {args.copies}) over {len(seeds)} origins", file=sys.stderr)
-            measures.append((measure_plain(seeds, work, extra=("--depth-limit", "1")), None))
-            measures.append((measure_trafilatura_over([page.body for page in served]), None))
-            measures.append((measure_tdmcrawl(seeds, work, extract=False, extra=("--max-depth", "1")), None))
-            for name in ("trafilatura", "resiliparse"):
-                measured = measure_tdmcrawl(seeds, work, extract=True, extra=("--max-depth", "1", "-s", f"TDMCRAWL_EXTRACTOR={name}"))
-                measured.name = f"tdmcrawl full, {name}"
-                measures.append((measured, None))
+            for name in args.only:
+                measures.append(CRAWLERS[name](seeds, work, served))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    plain, alone = measures[0][0], measures[1][0]
+    by_name = dict(zip(args.only, measures))
+    plain, alone = by_name.get("plain"), by_name.get("alone")
     rows = []
-    for index, (m, _) in enumerate(measures):
+    for m in measures:
         cpu_ms = 1000 * (m.cpu_seconds or m.cpu_percent / 100 * m.seconds) / m.pages if m.pages else 0.0
-        ratio = "" if index < 2 else f"{m.rate / plain.rate:.2f}x plain, {m.rate / alone.rate:.2f}x trafilatura alone"
-        rows.append((m.name, str(m.pages), f"{m.rate:.1f}", ratio, f"{m.cpu_percent:.0f}%", f"{cpu_ms:.1f}", f"{m.peak_mib:.0f}"))
+        ratios = [f"{m.rate / base.rate:.2f}x {label}" for base, label in ((plain, "plain"), (alone, "trafilatura alone")) if base is not None and m not in (plain, alone)]
+        rows.append((m.name, str(m.pages), f"{m.rate:.1f}", ", ".join(ratios), f"{m.cpu_percent:.0f}%", f"{cpu_ms:.1f}", f"{m.peak_mib:.0f}"))
     print(table(("crawler", "pages", "pages/s", "ratio", "CPU", "CPU ms/page", "peak MiB"), rows))
     print()
+    if args.only != list(CRAWLERS):
+        return 0
     quality = extractor_quality(pages)
     print(table(("extractor", "precision", "recall", "F1", "CPU ms/page (1 core)"), [(n, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", f"{c:.1f}") for n, p, r, f, c in quality]))
     print()

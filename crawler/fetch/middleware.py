@@ -48,6 +48,7 @@ from crawler.model.meta import (
     META_ASSESSMENT,
     META_ENCODING,
     META_EXPECTED_SIZE,
+    META_FETCHED_AT,
     META_ORIGINAL_HEADERS,
     META_POLICY_FILE,
     META_RECEIVED,
@@ -67,6 +68,7 @@ from crawler.signals import record_decision
 from crawler.urls import Origin, origin_of
 
 logger = logging.getLogger(__name__)
+CONDITIONAL_HEADERS = ("If-None-Match", "If-Modified-Since")  # a recrawl's request: the server's own answer is wanted
 
 
 class Decided(IgnoreRequest):
@@ -222,7 +224,27 @@ class RightsMiddleware:
                 terms=state.tos,
             )
         request.meta[META_ASSESSMENT] = assessment
-        return None
+        return self._home_page_already_read(request)
+
+    def _home_page_already_read(self, request: Request) -> Response | None:
+        """The home page the terms lookup has just read, as the response to the
+        crawl's own request for it (a plain GET): one request to the origin, not
+        two in a row. Judged at the header stage like any download."""
+        terms = self.origins.terms
+        if terms is None or request.method != "GET" or request.body or any(request.headers.get(h) for h in CONDITIONAL_HEADERS):
+            return None
+        kept = terms.take_home_page(request.url)
+        if kept is None:
+            return None
+        response, fetched_at = kept
+        sent = response.request
+        request.headers = sent.headers.copy()  # what was sent for it, for the WARC request record
+        request.meta[META_FETCHED_AT] = fetched_at
+        if "download_latency" in sent.meta:
+            request.meta["download_latency"] = sent.meta["download_latency"]
+        self._judge_headers(response.headers, len(response.body), request)  # a stop is recorded by process_response
+        self.crawler.stats.inc_value("tdmcrawl/policy/tos/home_page_reused")
+        return response.replace(request=request, flags=[*response.flags, "read by the terms lookup"])
 
     def _light(self, rights: OriginRights) -> OriginRights:
         light = self._light_rights.get(id(rights))
@@ -280,6 +302,12 @@ class RightsMiddleware:
     def _headers_received(self, headers: Any, body_length: int, request: Request, spider: Any = None) -> None:
         if request.meta.get(META_POLICY_FILE):
             return
+        if self._judge_headers(headers, body_length, request):
+            raise StopDownload(fail=False)
+
+    def _judge_headers(self, headers: Any, body_length: int, request: Request) -> bool:
+        """The header stage of a download: True when the body must not be read
+        (``META_STOP`` says why; process_response records the exclusion)."""
         declared_type = (headers.get("Content-Type") or b"").decode("latin-1")
         document = self.documents.kind_of_response(declared_type, request.url) if self.documents.kinds and not headers.get("Location") else None
         if document is not None:
@@ -303,20 +331,21 @@ class RightsMiddleware:
             request.meta[META_REDIRECTED] = request.url
         assessment: RightsAssessment | None = request.meta.get(META_ASSESSMENT)
         if assessment is None or headers.get("Location"):
-            return  # not ours, or a redirect: its target is judged on its own
+            return False  # not ours, or a redirect: its target is judged on its own
         pairs = header_pairs(headers)
         request.meta[META_ORIGINAL_HEADERS] = pairs
         content_type = declared_type.split(";", 1)[0].strip().lower()
         if content_type and content_type not in HTML_TYPES and document is None:
             note = "only HTML pages (and the PDF / EPUB types TDMCRAWL_DOCUMENTS asks for) are stored"
             request.meta[META_STOP] = ("not-html", (Evidence("http", "header:Content-Type", content_type, note=note),), (), ())
-            raise StopDownload(fail=False)
+            return True
         judged = assessment.with_headers(None, pairs)
         request.meta[META_ASSESSMENT] = judged
         decision = judged.decide(self.profile)
         if decision.excluded:
             request.meta[META_STOP] = (decision.reason, decision.evidence, judged.origin.digests, decision.reservations)
-            raise StopDownload(fail=False)
+            return True
+        return False
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
         if request.meta.get(META_POLICY_FILE):

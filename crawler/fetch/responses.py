@@ -10,7 +10,7 @@ from typing import Any
 from scrapy.http import Response
 
 from crawler.model.capture import Capture
-from crawler.model.meta import META_ENCODING, META_HOPS, META_VIA
+from crawler.model.meta import META_ENCODING, META_FETCHED_AT, META_HOPS, META_VIA
 
 
 def header_pairs(headers: Any) -> list[tuple[str, str]]:
@@ -29,7 +29,7 @@ def capture_from_response(response: Response, *, fetched_at: float | None = None
     request = response.request
     meta = request.meta if request is not None else {}
     latency = meta.get("download_latency")
-    started = fetched_at if fetched_at is not None else (time.time() - latency if latency else time.time())
+    started = fetched_at if fetched_at is not None else meta.get(META_FETCHED_AT) or (time.time() - latency if latency else time.time())
     redirects = tuple(meta.get("redirect_urls") or ())
     headers = header_pairs(response.headers)
     original = meta.get(META_ENCODING)

@@ -31,6 +31,7 @@ from crawler.rights.stages import OriginRights, PolicyFile, assess_request
 from crawler.urls import Origin, origin_of, parent_origins, registered_domain
 
 TERMS_CANDIDATES = 3  # linked terms URLs tried, best first
+HOME_PAGES_KEPT = 64  # home pages held for the crawl's own request of them (each at most 1 MB, see POLICY_FILE_MAX_BYTES)
 TERMS_MEDIA_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown")
 
 Found = tuple[terms.SiteTerms, PolicyFile]
@@ -62,6 +63,21 @@ class TermsFinder:
         self.profile = profile
         self.common_paths = common_paths
         self.robots_of = robots_of
+        self._home_pages: dict[str, tuple[Any, float]] = {}  # URL -> (the home page's Response, fetched at), until the crawl requests it
+
+    def take_home_page(self, url: str) -> tuple[Any, float] | None:
+        """The home page this lookup read at ``url`` (whole, not redirected, HTML),
+        once: the crawl's own request for that page uses it, so the origin is not
+        asked for the same page twice in a row."""
+        return self._home_pages.pop(url, None)
+
+    def _keep_home_page(self, home: Any) -> None:
+        media = (home.content_type or "").split(";", 1)[0].strip().lower()
+        if home.response is None or home.status != 200 or home.truncated or home.hops or media not in ("text/html", "application/xhtml+xml"):
+            return
+        while len(self._home_pages) >= HOME_PAGES_KEPT:
+            del self._home_pages[next(iter(self._home_pages))]  # the oldest: its origin's crawl went elsewhere
+        self._home_pages[home.url] = (home.response, home.fetched_at)
 
     async def add_to(self, origin: Origin, rights: OriginRights) -> OriginRights:
         """``rights`` with the origin's terms (and the record of their capture);
@@ -81,6 +97,7 @@ class TermsFinder:
             if home.status is not None and 200 <= home.status < 300:
                 home_body = home.body
                 home_base = home.response.url if home.response is not None else home_url
+                self._keep_home_page(home)
             else:
                 note = f"home page: {home.error or f'HTTP {home.status}'}"
         else:

@@ -15,4 +15,5 @@ META_VIA = "tdmcrawl_via"  # the page (or sitemap) the URL was found on
 META_HOPS = "tdmcrawl_hops"  # how it was reached from its seed (L link, S sitemap, R redirect)
 META_EXPECTED_SIZE = "tdmcrawl_expected_size"  # the Content-Length the response announced
 META_REDIRECTED = "tdmcrawl_redirected"  # the response was a redirect (Location), seen at headers_received
+META_FETCHED_AT = "tdmcrawl_fetched_at"  # when the response was downloaded, if not just now (a home page the terms lookup read)
 META_INPUT = "tdmcrawl_input"  # an audit's (input_file, input_row, input_id): its decision row names the input row

@@ -120,8 +120,8 @@ TERMS_GUESSES = ("/terms", "/terms-of-service", "/terms-of-use")
 def page_requests(paths: list[str]) -> list[str]:
     """Requests for pages: without the policy files and the terms-of-service lookup."""
     pages = [p for p in paths if p not in POLICY_PATHS and p not in TERMS_GUESSES]
-    if "/" in pages:
-        pages.remove("/")  # the first request for the home page reads it for the link to the terms
+    if pages.count("/") > 1:
+        pages.remove("/")  # a home page read for the terms link and asked again (a retry, a redirect back)
     return pages
 LOOP_PATHS = ("/loop-a", "/self")
 

@@ -7,6 +7,7 @@
 * ``plain``    no link; the common path /terms answers with terms that reserve nothing
 * ``none``     no terms anywhere
 * ``hidden``   a link to terms robots.txt disallows: never requested
+* ``noai``     no terms; the home page's own headers say ``X-Robots-Tag: noai``
 
 The terms clauses are written for this test; each reproduces a pattern seen in
 real terms (../shared/tos-corpus, see tests/rights/test_tos.py).
@@ -80,6 +81,10 @@ def site_routes() -> dict[str, dict[str, Route]]:
             "/a.html": page("An article"),
             "/private/terms.html": terms_page("Terms of Service", TDM_EN),
             "/robots.txt": text("User-agent: *\nDisallow: /private/\n"),
+        },
+        "noai": {
+            "/": html(page("Home", article).body, headers=[("X-Robots-Tag", "noai")]),
+            "/a.html": page("An article"),
         },
     }
 
@@ -236,3 +241,39 @@ def test_lookup_shows_a_pages_terms_and_what_they_said(strict_crawl, terms_site)
     assert terms["tos_url"] == terms_site.url("scraping", "/about/rules.html") and terms["said"] == ["scraping"]
     assert terms["archived_copy"]["file"].startswith("policy/") and "robot, spider, scraper" in terms["clauses"][0]["sentence"]
     assert answer["stored"][0]["tos_said"] == ["scraping"]
+
+
+def warc_records(folder: Path, uri: str) -> list[Any]:
+    """(type, headers, http headers) of every record about ``uri`` in the WARC files under ``folder``."""
+    found = []
+    for path in sorted(folder.rglob("*.warc.gz")):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_headers.get_header("WARC-Target-URI") == uri:
+                    http = record.http_headers.headers if record.http_headers is not None else []
+                    found.append((record.rec_type, dict(record.rec_headers.headers), dict(http), record.content_stream().read()))
+    return found
+
+
+def test_the_home_page_read_for_the_terms_link_is_the_crawls_own_response_for_it(strict_crawl, terms_site) -> None:
+    result, requests = strict_crawl
+    for name in ("scraping", "plain", "none"):
+        home_url = terms_site.url(name, "/")
+        assert requests[name].count("/") == 1  # one request: the origin is not asked for the same page twice in a row
+        stored = [d for d in rows_for(result.documents(), terms_site, name) if d["url"] == home_url]
+        assert len(stored) == 1 and stored[0]["word_count"] > 20
+        records = warc_records(result.out / "warc", home_url)
+        kinds = [kind for kind, *_ in records]
+        assert kinds.count("response") == 1 and kinds.count("request") == 1
+        response = next(r for r in records if r[0] == "response")
+        assert b"harbour" in response[3]
+        request = next(r for r in records if r[0] == "request")
+        # the request record shows what was sent for it (the lookup asks for the page uncompressed)
+        assert request[2].get("Accept-Encoding") == "identity" and request[2].get("User-Agent", "").startswith("tdmcrawl/")
+    # A home page whose own headers reserve is judged at the header stage, as a download would be.
+    noai = {r["url"]: r for r in rows_for(result.decisions(), terms_site, "noai")}
+    home = noai[terms_site.url("noai", "/")]
+    assert home["decision"] == "excluded" and home["reason"] == "noai" and home["stage"] == "headers"
+    assert noai[terms_site.url("noai", "/a.html")]["decision"] == "stored"
+    assert requests["noai"].count("/") == 1
+    assert [d for d in rows_for(result.documents(), terms_site, "noai") if d["url"] == terms_site.url("noai", "/")] == []
