@@ -286,12 +286,13 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        serve_main(sys.argv[2:])
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        serve_main(argv[1:])
         return
-    if len(sys.argv) > 1 and sys.argv[1] == "cluster":
-        cluster_main(sys.argv[2:])
+    if argv[:1] == ["cluster"]:
+        cluster_main(argv[1:])
         return
     parser = argparse.ArgumentParser(description="tdmcrawl polite-crawl benchmark (loopback only)")
     parser.add_argument("--hosts", type=int, default=40)
@@ -302,7 +303,7 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--keep", metavar="DIR", help="keep the servers' request logs in DIR")
     parser.add_argument("--redis", metavar="URL", help="run tdmcrawl distributed on this (loopback) Redis: the crawl and one more worker")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.redis and urlsplit(args.redis).hostname not in ("127.0.0.1", "localhost", "::1"):
         parser.error("--redis: a loopback Redis only")
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tdmcrawl-polite-"))
