@@ -1,6 +1,6 @@
 """The polite-crawl benchmark: many origins, default politeness, loopback only.
 
-    python -m benchmarks.polite [--hosts 40] [--seconds 60] [--latency 0.03 0.3] [--ports 5]
+    python -m benchmarks.polite [--hosts 40] [--seconds 60] [--latency 0.03 0.3] [--ports 5] [--redis redis://127.0.0.1:6379/0]
 
 Every host is its own loopback address (127.0.0.2, 127.0.0.3, … on one port),
 served by one asyncio process that answers after ``--latency`` seconds and logs
@@ -49,6 +49,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 DOWNLOAD_DELAY = 1.0
@@ -187,6 +188,20 @@ def tdmcrawl_command(seeds: list[str], seconds: float, out: Path) -> list[str]:
     ]
 
 
+def cluster_command(command: list[str], out: Path, redis_url: str) -> list[str]:
+    """tdmcrawl distributed (``--redis``): the crawl process of ``command`` and one more worker, run by ``cluster_main``."""
+    return [sys.executable, "-m", "benchmarks.polite", "cluster", redis_url, str(out), *command[3:]]
+
+
+def cluster_main(argv: list[str]) -> None:
+    redis_url, out, crawl_args = argv[0], argv[1], argv[2:]
+    crawl_id = f"polite-{os.getpid()}-{time.time_ns()}"  # its keys stay in Redis (tdmcrawl:polite-*)
+    tdmcrawl = [sys.executable, "-m", "crawler.commands.main"]
+    first = subprocess.Popen([*tdmcrawl, *crawl_args, "--redis", redis_url, "--crawl-id", crawl_id, "--worker-id", "w1"], cwd=REPO)
+    second = subprocess.Popen([*tdmcrawl, "worker", "--redis", redis_url, "--crawl-id", crawl_id, "--worker-id", "w2", "--out", out, "--quiet", "--wait", "60"], cwd=REPO)
+    sys.exit(max(first.wait(), second.wait()))
+
+
 def free_port() -> int:
     import socket
 
@@ -195,7 +210,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def run_one(name: str, layout: Layout, seconds: float, work: Path) -> dict:
+def run_one(name: str, layout: Layout, seconds: float, work: Path, redis_url: str | None = None) -> dict:
     stem = f"{name}-{layout.name.replace(' ', '-').replace(',', '')}-{layout.latency * 1000:.0f}ms"
     log_path, ready_path = work / f"{stem}.log", work / f"{stem}.ready"
     log_path.unlink(missing_ok=True)
@@ -216,6 +231,8 @@ def run_one(name: str, layout: Layout, seconds: float, work: Path) -> dict:
         seeds = [f"http://{layout.address(i)}:{ports[i]}/" for i in range(layout.origins)]
         out = work / f"{stem}-out"
         command = tdmcrawl_command(seeds, seconds, out) if name == "tdmcrawl" else plain_command(seeds, seconds, recipe=(name == "recipe"))
+        if name == "tdmcrawl" and redis_url:
+            command = cluster_command(command, out, redis_url)
         crawl = subprocess.run(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=seconds + 300)
         if crawl.returncode != 0:
             sys.stderr.write(crawl.stderr.decode(errors="replace")[-3000:])
@@ -274,6 +291,9 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["serve"]:
         serve_main(argv[1:])
         return
+    if argv[:1] == ["cluster"]:
+        cluster_main(argv[1:])
+        return
     parser = argparse.ArgumentParser(description="tdmcrawl polite-crawl benchmark (loopback only)")
     parser.add_argument("--hosts", type=int, default=40)
     parser.add_argument("--seconds", type=float, default=60.0, help="how long each crawler runs (the measured window)")
@@ -282,7 +302,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="*", choices=["plain", "recipe", "tdmcrawl"], default=["plain", "recipe", "tdmcrawl"])
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--keep", metavar="DIR", help="keep the servers' request logs in DIR")
+    parser.add_argument("--redis", metavar="URL", help="run tdmcrawl distributed on this (loopback) Redis: the crawl and one more worker")
     args = parser.parse_args(argv)
+    if args.redis and urlsplit(args.redis).hostname not in ("127.0.0.1", "localhost", "::1"):
+        parser.error("--redis: a loopback Redis only")
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="tdmcrawl-polite-"))
     work.mkdir(parents=True, exist_ok=True)
     layouts = [Layout(f"{args.hosts} hosts", args.hosts, latency) for latency in args.latency]
@@ -293,7 +316,7 @@ def main(argv: list[str] | None = None) -> None:
         for layout in layouts:
             for name in args.only:
                 print(f"{layout.name}, latency {layout.latency * 1000:.0f} ms: {name}", file=sys.stderr)
-                result = run_one(name, layout, args.seconds, work)
+                result = run_one(name, layout, args.seconds, work, redis_url=args.redis)
                 result.update(name=name, layout=layout.name, latency=layout.latency, bound=layout.bound(honours_crawl_delay=(name == "tdmcrawl")))
                 results.append(result)
     finally:

@@ -1,17 +1,22 @@
 """Distributed crawls on scrapy-redis: one shared frontier for any number of
-worker processes on any number of machines, and the three things scrapy-redis
+worker processes on any number of machines, and the four things scrapy-redis
 does not do that a polite, loss-free crawl needs.
 
+* **A politeness-aware frontier** (:class:`crawler.fetch.cluster_frontier.ClusterFrontier`,
+  the scheduler's queue): per-origin queues in Redis; a worker is handed only
+  requests whose origin may be fetched now and claims the origin until the
+  download ends, so no request waits in a downloader for its origin's turn.
 * **Leases** (:class:`ClusterScheduler`, a scrapy-redis ``Scheduler``): a
   request popped from the shared queue is recorded as leased to its worker
-  until its URL has a decision; workers send a heartbeat, and the leases of a
-  worker whose heartbeat stopped are put back in the queue, so killing a worker
-  loses nothing.
-* **Politeness across workers** (:class:`ClusterPolitenessMiddleware`): before
-  a request goes out, its worker takes the origin's lock in Redis; the lock is
-  held for the download and then kept for the origin's delay (robots.txt
-  Crawl-delay, ``DOWNLOAD_DELAY``), so an origin never sees two requests at
-  once from the whole cluster, nor requests closer than its delay.
+  until its URL has a decision; workers send a heartbeat, and the leases (and
+  origin claims) of a worker whose heartbeat stopped are put back, so killing
+  a worker loses nothing.
+* **Politeness across workers**: the frontier's origin claims; the claim is
+  held for the download and the origin then waits its delay (robots.txt
+  Crawl-delay, ``DOWNLOAD_DELAY``, Retry-After), so an origin never sees two
+  requests at once from the whole cluster, nor requests closer than its delay.
+  :class:`ClusterPolitenessMiddleware` puts the requests that do not come from
+  the frontier (policy files) under the same claims.
 * **Policy files fetched once** (:class:`RedisPolicyCache`): robots.txt,
   tdmrep.json, ai.txt and RSL documents are fetched by one worker and shared
   through Redis with the others (for at most the robots.txt cache lifetime).
@@ -20,7 +25,6 @@ Keys live under ``tdmcrawl:<crawl id>:``. The crawl's configuration (seeds,
 scope, policy) is stored there by ``tdmcrawl crawl --redis`` so that
 ``tdmcrawl worker --redis`` can join it.
 """
-
 from __future__ import annotations
 
 import asyncio
@@ -30,7 +34,6 @@ import logging
 import os
 import socket
 import time
-import uuid
 import weakref
 from typing import Any
 
@@ -40,9 +43,8 @@ from scrapy_redis.scheduler import Scheduler
 
 from crawler.context import CrawlContext
 from crawler.model.meta import META_SITEMAP
-from crawler.fetch.politeness import robots_delay
-from crawler.signals import decision_recorded, origin_rights_loaded
-from crawler.urls import origin_of
+from crawler.fetch.frontier import pull_now
+from crawler.signals import decision_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ def cluster_settings(redis_url: str, crawl_id: str) -> dict[str, Any]:
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_QUEUE_KEY": f"{prefix}:requests",
         "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:dupefilter",
-        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_QUEUE_CLASS": "crawler.fetch.cluster_frontier.ClusterFrontier",
         "SCHEDULER_PERSIST": True,  # a stopped or crashed crawl resumes from Redis
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
         "TDMCRAWL_REDIS_URL": redis_url,
@@ -211,6 +213,14 @@ class ClusterScheduler(Scheduler):
             self.release(url)
         if requeued:
             logger.warning("re-queued %d requests leased by workers that stopped answering", requeued)
+        def dead(worker: str) -> bool:
+            if worker not in alive:
+                alive[worker] = bool(self.server.exists(self.heartbeat_prefix + worker))
+            return not alive[worker]
+
+        freed = self.queue.free_claims_of(dead)
+        if freed:
+            logger.warning("freed %d origins claimed by workers that stopped answering", freed)
         return requeued
 
     def cluster_busy(self) -> bool:
@@ -252,15 +262,20 @@ class ClusterCoordinator:
             return
         try:
             scheduler.heartbeat()
+            scheduler.queue.tick()
             scheduler.reap()
-            if len(scheduler.queue) and self.crawler.engine is not None and self.crawler.engine._slot is not None:
-                self.crawler.engine._slot.nextcall.schedule()  # pick up what others queued, now
+            if len(scheduler.queue):
+                pull_now(self.crawler.engine)  # pick up what others queued, now
         except Exception:
             logger.exception("cluster heartbeat failed")
 
     def decided(self, record: Any) -> None:
-        if self.scheduler is not None:
-            self.scheduler.release(record.url, record.final_url)
+        scheduler = self.scheduler
+        if scheduler is not None:
+            full = len(scheduler.held) >= scheduler.max_leases
+            scheduler.release(record.url, record.final_url)
+            if full and len(scheduler.held) < scheduler.max_leases:
+                pull_now(self.crawler.engine)  # a lease is free: take the next ready request now
 
     def response(self, response: Any, request: Any, spider: Any = None) -> None:
         if request.meta.get(META_SITEMAP) and self.scheduler is not None:
@@ -280,70 +295,27 @@ class ClusterCoordinator:
             scheduler.server.delete(scheduler.heartbeat_prefix + scheduler.worker_id)
 
 
-# Compare-and-set: only the holder shortens or releases the lock.
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
-  if tonumber(ARGV[2]) > 0 then return redis.call('pexpire', KEYS[1], ARGV[2]) end
-  return redis.call('del', KEYS[1])
-end
-return 0
-"""
-
-
 class ClusterPolitenessMiddleware:
-    """Downloader middleware: one request at a time per origin across the
-    cluster, spaced by the origin's delay. Place it after the rights middleware
-    (it needs the origin's Crawl-delay)."""
-
-    META_LOCK = "tdmcrawl_cluster_lock"
+    """Downloader middleware, where requests meet their origin's claim (see
+    :meth:`ClusterFrontier.admit`): one request at a time per claim, and a
+    request that does not come from the frontier (robots.txt and the other
+    policy files, the terms page) goes under this worker's claim on its origin
+    or waits here to claim it. Place it after the rights and audit middlewares
+    (a request they drop is never sent)."""
 
     def __init__(self, crawler: Any):
-        url = crawler.settings.get("TDMCRAWL_REDIS_URL")
-        if not url:
+        if not crawler.settings.get("TDMCRAWL_REDIS_URL"):
             raise NotConfigured
         self.crawler = crawler
-        self.server = connect(url)
-        self.prefix = key_prefix(CrawlContext.for_crawler(crawler).crawl_id)
-        self.hold_ms = int((crawler.settings.getfloat("DOWNLOAD_TIMEOUT") + 30) * 1000)
-        self.default_delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
-        self.crawl_delay_max = crawler.settings.getfloat("TDMCRAWL_CRAWL_DELAY_MAX")
-        self.token = CrawlContext.for_crawler(crawler).token
-        self.min_delays: dict[str, float] = {}
-        self.release_script = self.server.register_script(_RELEASE)
-        crawler.signals.connect(self._origin_rights_loaded, signal=origin_rights_loaded)
-
-    def _origin_rights_loaded(self, origin: str, rights: Any) -> None:
-        self.min_delays[origin] = min(robots_delay(rights.robots, self.token), self.crawl_delay_max)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "ClusterPolitenessMiddleware":
         return cls(crawler)
 
     async def process_request(self, request: Any, spider: Any = None) -> None:
-        key = f"{self.prefix}:origin-lock:{origin_of(request.url)}"
-        token = uuid.uuid4().hex
-        wait = 0.02
-        while not self.server.set(key, token, nx=True, px=self.hold_ms):
-            await asyncio.sleep(wait)
-            wait = min(wait * 1.5, 0.25)
-        request.meta[self.META_LOCK] = (key, token)
-        return None
-
-    def _release(self, request: Any) -> None:
-        lock = request.meta.pop(self.META_LOCK, None)
-        if lock is None:
-            return
-        key, token = lock
-        origin = key.rsplit(":origin-lock:", 1)[1]
-        delay = max(self.default_delay, self.min_delays.get(origin, 0.0))
-        self.release_script(keys=[key], args=[token, int(delay * 1000)])
-
-    def process_response(self, request: Any, response: Any, spider: Any = None) -> Any:
-        self._release(request)
-        return response
-
-    def process_exception(self, request: Any, exception: BaseException, spider: Any = None) -> None:
-        self._release(request)
+        scheduler = ClusterScheduler.of(self.crawler)
+        if scheduler is not None:
+            await scheduler.queue.admit(request)
         return None
 
 

@@ -4,8 +4,12 @@ HTTP servers on 127.0.0.1 that the tests start (one port per origin)."""
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -147,3 +151,33 @@ def demo_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[CrawlResult, L
     return CrawlResult(out, done.returncode, done.stdout, done.stderr), site, expected
 
 
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis of the test's own on a free loopback port (CI exports TDMCRAWL_TEST_REDIS instead)."""
+    url = os.environ.get("TDMCRAWL_TEST_REDIS")
+    if url:
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
+        yield url
+        return
+    server = shutil.which("redis-server")
+    assert server, "the distributed tests need redis-server (Debian package redis-server) or TDMCRAWL_TEST_REDIS"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    workdir = tempfile.mkdtemp()
+    process = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait()
+    shutil.rmtree(workdir, ignore_errors=True)

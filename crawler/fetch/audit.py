@@ -52,8 +52,8 @@ def allowed_record(request: Request, profile: Any, *, stage: str, status: int | 
 
 class AuditMiddleware:
     """See the module docstring. Enabled by ``TDMCRAWL_AUDIT``; place it right
-    after ``RightsMiddleware`` (and before the cluster's politeness lock, so a
-    request that is never sent takes no origin lock)."""
+    after ``RightsMiddleware`` (and before the cluster's politeness middleware,
+    so a request that is never sent never waits for its origin)."""
 
     def __init__(self, crawler: Any, *, with_headers: bool):
         self.crawler = crawler

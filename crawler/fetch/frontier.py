@@ -42,15 +42,13 @@ class PolitenessAwarePriorityQueue(DownloaderAwarePriorityQueue):
     def __init__(self, crawler: Any, downstream_queue_cls: Any, key: str, slot_startprios: Any = None, *, start_queue_cls: Any = None):
         super().__init__(crawler, downstream_queue_cls, key, slot_startprios, start_queue_cls=start_queue_cls)
         self._downloader = crawler.engine.downloader
-        self._engine = crawler.engine
         self._stats = crawler.stats
         self._default_concurrency = self._downloader.ip_concurrency or self._downloader.domain_concurrency
         self._order = itertools.count()
         self._ready_heap: list[tuple[float, int, str]] = []  # (monotonic time it may be ready, tie-break, slot)
         self._in_heap: set[str] = set()
         self._in_flight: dict[str, list[Any]] = {}  # slot -> requests popped and still in the downloader
-        self._wakeup: Any = None
-        self._wakeup_at = float("inf")
+        self._wakeup = EngineWakeup(crawler.engine)
         for slot in self.pqueues:
             self._enter(slot)
 
@@ -151,30 +149,50 @@ class PolitenessAwarePriorityQueue(DownloaderAwarePriorityQueue):
         return None
 
     def close(self) -> dict[str, list[int]]:
-        if self._wakeup is not None:
-            self._wakeup.cancel()
-        self._wakeup = None
+        self._wakeup.cancel()
         return super().close()
 
     # ------------------------------------------------------------------ waking the engine
     def _wake(self, after: float) -> None:
-        """Ask the engine to pull again when the first origin becomes ready.
+        self._wakeup.at(after)
 
-        The engine asks the scheduler for requests after each download and on
-        a 5 s heartbeat; an origin whose delay runs out in between would wait
-        for one of those without this call.
-        """
+
+class EngineWakeup:
+    """Asks the engine to pull from the scheduler again after a given time.
+
+    The engine asks the scheduler for requests after each download and on a
+    5 s heartbeat; an origin whose delay runs out in between would wait for one
+    of those without this call. Only the earliest wake-up asked for is kept.
+    """
+
+    def __init__(self, engine: Any):
+        self._engine = engine
+        self._call: Any = None
+        self._at = float("inf")
+
+    def at(self, after: float) -> None:
         when = time.monotonic() + after
-        if self._wakeup is not None:
-            if self._wakeup_at <= when + 0.001:
+        if self._call is not None:
+            if self._at <= when + 0.001:
                 return
-            self._wakeup.cancel()
-        self._wakeup_at = when
-        self._wakeup = call_later(max(after, 0.0), self._pull)
+            self._call.cancel()
+        self._at = when
+        self._call = call_later(max(after, 0.0), self._pull)
+
+    def cancel(self) -> None:
+        if self._call is not None:
+            self._call.cancel()
+        self._call = None
+        self._at = float("inf")
 
     def _pull(self) -> None:
-        self._wakeup = None
-        self._wakeup_at = float("inf")
-        slot = getattr(self._engine, "_slot", None)  # Scrapy keeps the engine's pull loop here
-        if slot is not None and slot.nextcall is not None:
-            slot.nextcall.schedule()
+        self._call = None
+        self._at = float("inf")
+        pull_now(self._engine)
+
+
+def pull_now(engine: Any) -> None:
+    """Have the engine ask the scheduler for requests at its next turn."""
+    slot = getattr(engine, "_slot", None)  # Scrapy keeps the engine's pull loop here
+    if slot is not None and slot.nextcall is not None:
+        slot.nextcall.schedule()

@@ -51,6 +51,18 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (now or time.time()))
 
 
+def retry_after_wait(response: Any, cap: float) -> float | None:
+    """Seconds a 429 or 503 response asks to wait before the origin's next
+    request (its Retry-After, at most ``cap``); None when it asks nothing."""
+    if response.status not in (429, 503):
+        return None
+    header = response.headers.get("Retry-After")
+    wait = parse_retry_after(header.decode("latin-1") if header else None)
+    if wait is None or wait <= 0:
+        return None
+    return min(wait, cap)
+
+
 class Politeness:
     def __init__(self, crawler: Any, *, token: str, crawl_delay_max: float, retry_after_max: float):
         self.crawler = crawler
@@ -101,14 +113,11 @@ class Politeness:
         minimum = self.min_delays.get(key, 0.0)
         if slot.delay < minimum:
             slot.delay = minimum
-        if response.status in (429, 503):
-            header = response.headers.get("Retry-After")
-            wait = parse_retry_after(header.decode("latin-1") if header else None)
-            if wait is not None and wait > 0:
-                wait = min(wait, self.retry_after_max)
-                # The downloader waits (delay - now + lastseen) before the slot's next
-                # request, but only when the slot has a delay at all.
-                slot.delay = max(slot.delay, 0.001)
-                slot.lastseen = max(slot.lastseen, time.monotonic() + wait - slot.delay)
-                self.crawler.stats.inc_value("tdmcrawl/politeness/retry_after")
-                logger.info("%s asked to wait %.0fs (Retry-After, HTTP %d)", key, wait, response.status)
+        wait = retry_after_wait(response, self.retry_after_max)
+        if wait is not None:
+            # The downloader waits (delay - now + lastseen) before the slot's next
+            # request, but only when the slot has a delay at all.
+            slot.delay = max(slot.delay, 0.001)
+            slot.lastseen = max(slot.lastseen, time.monotonic() + wait - slot.delay)
+            self.crawler.stats.inc_value("tdmcrawl/politeness/retry_after")
+            logger.info("%s asked to wait %.0fs (Retry-After, HTTP %d)", key, wait, response.status)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from crawler.localsite import LocalSite, html, text
 from tests.conftest import REPO, read_rows
-from tests.e2e.test_distributed import FAST, assert_polite, launch, redis_url, wait_for_config  # noqa: F401 - redis_url is a fixture
+from tests.e2e.test_distributed import FAST, assert_polite, launch, wait_for_config
 
 ORIGINS = 3
 PAGES = 10
@@ -30,7 +30,7 @@ def make_site() -> LocalSite:
     return LocalSite(origins)
 
 
-def test_an_audit_shared_by_two_workers(tmp_path: Path, redis_url: str) -> None:  # noqa: F811
+def test_an_audit_shared_by_two_workers(tmp_path: Path, redis_url: str) -> None:
     site = make_site().start()
     try:
         urls = [site.url(f"o{o}", f"/{'private' if i == 0 else 'posts'}/{i}") for i in range(PAGES) for o in range(ORIGINS)]

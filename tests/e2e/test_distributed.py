@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Iterator
 
-import pytest
 
 from crawler.localsite import LocalSite, html
 from tests.audit import note_output, output_of
@@ -28,38 +24,6 @@ ORIGINS = 3
 PAGES = 14
 PROSE = "Words about ferries, tides and lake levels for the distributed crawl tests, enough to extract. " * 5
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "TDMCRAWL_WORKERS=1", "-s", "TDMCRAWL_ROBOTS_RETRY_DELAY=0.2", "-s", "TDMCRAWL_CLUSTER_LEASES=2"]
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A Redis of the test's own on a free loopback port (CI exports TDMCRAWL_TEST_REDIS instead)."""
-    url = os.environ.get("TDMCRAWL_TEST_REDIS")
-    if url:
-        import redis
-
-        redis.Redis.from_url(url).flushdb()
-        yield url
-        return
-    server = shutil.which("redis-server")
-    assert server, "the distributed tests need redis-server (Debian package redis-server) or TDMCRAWL_TEST_REDIS"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    workdir = tempfile.mkdtemp()
-    process = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait()
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def make_site() -> LocalSite:
