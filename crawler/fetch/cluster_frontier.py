@@ -29,7 +29,9 @@ becomes ready again after its delay, the longest of ``DOWNLOAD_DELAY``, the
 worker's download-slot delay (AutoThrottle), robots.txt Crawl-delay or
 Request-rate (from ``origin_rights_loaded``, capped at
 ``TDMCRAWL_CRAWL_DELAY_MAX``) and a 429/503's Retry-After (capped at
-``TDMCRAWL_RETRY_AFTER_MAX``), counted from the end of the download. A
+``TDMCRAWL_RETRY_AFTER_MAX``). The delay counts from the start of the
+download, as Scrapy's download slots count it (one request at a time still:
+the next goes only after the release), a Retry-After from its answer. A
 request that never reached the network (a rights decision, an audit without
 headers) frees its claim with no delay. Requests that do not come from the
 frontier (robots.txt and the other policy files, the home page read for the
@@ -51,6 +53,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -288,7 +291,9 @@ class ClusterFrontier(Base):
             claim.sending = None
             claim.turn.release()
         if delay is None:
-            delay = max(self.delay_of(claim.origin, request), retry_after or 0.0)
+            # The delay runs from the start of the download, as in Scrapy's download slots
+            # (and the single-process frontier); a Retry-After runs from its answer.
+            delay = max(self.delay_of(claim.origin, request) - self._since_sent(request), retry_after or 0.0, 0.0)
         claim.delay = max(claim.delay, delay)
         claim.requests -= 1
         if claim.requests > 0:
@@ -296,6 +301,15 @@ class ClusterFrontier(Base):
         if self.held.get(claim.origin) is claim:
             del self.held[claim.origin]
         return bool(self._set(keys=[self.ready_key, self.busy_key, self.claims_key], args=[claim.origin, claim.token, int(claim.delay * 1000), 1]))
+
+    def _since_sent(self, request: Any) -> float:
+        """Seconds since ``request`` went out: its download slot's ``lastseen``
+        (one request of a claim goes at a time, so the slot's last is this one);
+        0 when the slot is unknown (the delay then runs from now)."""
+        slot = self.engine.downloader.slots.get(request.meta.get("download_slot")) if self.engine is not None else None
+        if slot is None or not slot.lastseen:
+            return 0.0
+        return max(0.0, time.monotonic() - slot.lastseen)
 
     def renew(self) -> None:
         """Keep this worker's claims from expiring while their requests are in its hands."""
