@@ -128,7 +128,7 @@ TDMCRAWL_PREVIOUS = None  # an earlier output folder: incremental recrawl (condi
 
 # --- Distributed crawls (crawler/cluster.py; set by `tdmcrawl crawl --redis` / `tdmcrawl worker`).
 TDMCRAWL_REDIS_URL = None
-TDMCRAWL_CLUSTER_LEASES = 8  # requests one worker holds at a time from the shared frontier
+TDMCRAWL_CLUSTER_LEASES = 32  # requests one worker holds at a time (the frontier hands out only ready origins; an origin starting up holds one for seconds)
 
 # --- Opt-out registries (crawler/rights/registry.py, crawler/fetch/registry_client.py).
 TDMCRAWL_REGISTRY_FILES = []  # local registry files (format: crawler/rights/registry.py)
