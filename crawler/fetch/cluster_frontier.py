@@ -33,7 +33,8 @@ Request-rate (from ``origin_rights_loaded``, capped at
 download, as Scrapy's download slots count it (one request at a time still:
 the next goes only after the release), a Retry-After from its answer. A
 request that never reached the network (a rights decision, an audit without
-headers) frees its claim with no delay. Requests that do not come from the
+headers, a home page the terms lookup had read) frees its claim after what is
+left of the delay since the worker's last request to the origin. Requests that do not come from the
 frontier (robots.txt and the other policy files, the home page read for the
 terms link) go under this worker's claim on their origin, which then lasts
 until they are done too (they are fetched for the claimed request), or else
@@ -303,12 +304,15 @@ class ClusterFrontier(Base):
         return bool(self._set(keys=[self.ready_key, self.busy_key, self.claims_key], args=[claim.origin, claim.token, int(claim.delay * 1000), 1]))
 
     def _since_sent(self, request: Any) -> float:
-        """Seconds since ``request`` went out: its download slot's ``lastseen``
-        (one request of a claim goes at a time, so the slot's last is this one);
-        0 when the slot is unknown (the delay then runs from now)."""
-        slot = self.engine.downloader.slots.get(request.meta.get("download_slot")) if self.engine is not None else None
+        """Seconds since this worker last sent a request to ``request``'s origin:
+        its download slot's ``lastseen`` (one request of a claim goes at a time,
+        so after a download that is this one); infinite when this worker has
+        sent it nothing (a request dropped before the network owes no delay)."""
+        if self.engine is None:
+            return 0.0  # no downloader to ask: the whole delay, from now
+        slot = self.engine.downloader.slots.get(request.meta.get("download_slot"))
         if slot is None or not slot.lastseen:
-            return 0.0
+            return float("inf")
         return max(0.0, time.monotonic() - slot.lastseen)
 
     def renew(self) -> None:
@@ -345,12 +349,14 @@ class ClusterFrontier(Base):
 
     def _free_unsent(self) -> None:
         """Requests popped or admitted here that left the downloader without a
-        download (dropped by a middleware): their origins are ready now."""
+        download of their own (dropped by a middleware, or answered by one: the
+        home page the terms lookup read): their origins wait out only what is
+        left of the delay since this worker's last request to them."""
         if self.engine is None or not self.claims:
             return
         active = self.engine.downloader.active
         for request in [r for r in self.claims if r not in active]:
-            self.release(request, delay=0.0)
+            self.release(request)
 
     # ------------------------------------------------------------------ signals
     def _origin_rights_loaded(self, origin: str, rights: Any) -> None:
