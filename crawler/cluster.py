@@ -198,13 +198,15 @@ class ClusterScheduler(Scheduler):
         """Put back in the queue what dead workers had leased."""
         owners = {k.decode(): v.decode() for k, v in self.server.hgetall(self.lease_owners).items()}
         alive: dict[str, bool] = {}
+
+        def dead(worker: str) -> bool:
+            if worker not in alive:
+                alive[worker] = bool(self.server.exists(self.heartbeat_prefix + worker))
+            return not alive[worker]
+
         requeued = 0
         for url, owner in owners.items():
-            if owner == self.worker_id:
-                continue
-            if owner not in alive:
-                alive[owner] = bool(self.server.exists(self.heartbeat_prefix + owner))
-            if alive[owner]:
+            if owner == self.worker_id or not dead(owner):
                 continue
             encoded = self.server.hget(self.lease_requests, url)
             if encoded is not None:
@@ -213,11 +215,6 @@ class ClusterScheduler(Scheduler):
             self.release(url)
         if requeued:
             logger.warning("re-queued %d requests leased by workers that stopped answering", requeued)
-        def dead(worker: str) -> bool:
-            if worker not in alive:
-                alive[worker] = bool(self.server.exists(self.heartbeat_prefix + worker))
-            return not alive[worker]
-
         freed = self.queue.free_claims_of(dead)
         if freed:
             logger.warning("freed %d origins claimed by workers that stopped answering", freed)

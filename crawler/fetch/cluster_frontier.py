@@ -310,7 +310,7 @@ class ClusterFrontier(Base):
         sent it nothing (a request dropped before the network owes no delay)."""
         if self.engine is None:
             return 0.0  # no downloader to ask: the whole delay, from now
-        slot = self.engine.downloader.slots.get(request.meta.get("download_slot"))
+        slot = self._download_slot(request)
         if slot is None or not slot.lastseen:
             return float("inf")
         return max(0.0, time.monotonic() - slot.lastseen)
@@ -333,11 +333,16 @@ class ClusterFrontier(Base):
 
     def delay_of(self, origin: str, request: Any = None) -> float:
         delay = max(self.default_delay, self.min_delays.get(origin, 0.0))
-        if request is not None and self.engine is not None:
-            slot = self.engine.downloader.slots.get(request.meta.get("download_slot") or origin)
-            if slot is not None:
-                delay = max(delay, slot.delay)  # AutoThrottle's, on this worker
+        slot = self._download_slot(request) if request is not None else None
+        if slot is not None:
+            delay = max(delay, slot.delay)  # AutoThrottle's, on this worker
         return delay
+
+    def _download_slot(self, request: Any) -> Any:
+        """This worker's Scrapy download slot for ``request`` (keyed by origin), if it has one."""
+        if self.engine is None:
+            return None
+        return self.engine.downloader.slots.get(request.meta.get("download_slot") or origin_key(request.url))
 
     def _hold(self, request: Any, claim: Claim) -> None:
         self.claims[request] = claim
